@@ -1,0 +1,101 @@
+"""Create a believable demo clinic; safe to run again (it only adds what is missing)."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from apu.models import Municipality, User
+
+# The documented development default; only ever used with DEBUG on.
+DEFAULT_DEMO_PASSWORD = "apu-demo-2026"  # noqa: S105 (documented demo default)
+
+
+def demo_password(*, force: bool) -> str:
+    """DEMO_PASSWORD, or the documented default in DEBUG only."""
+    if settings.DEMO_PASSWORD:
+        return settings.DEMO_PASSWORD
+    if settings.DEBUG:
+        return DEFAULT_DEMO_PASSWORD
+    raise CommandError("Set DEMO_PASSWORD: there is no default password when DEBUG is off.")
+
+
+def demo_users() -> list[dict]:
+    """The demo logins from the design: admin, clinician, researcher, one coordinator each."""
+    users = [
+        {
+            "username": "admin",
+            "role": User.Role.ADMIN,
+            "first_name": "Anne",
+            "last_name": "Admin",
+            "is_staff": True,
+            "is_superuser": True,
+        },
+        {
+            "username": "klinik",
+            "role": User.Role.CLINICIAN,
+            "first_name": "Karen",
+            "last_name": "Kliniker",
+        },
+        {
+            "username": "forsker",
+            "role": User.Role.RESEARCHER,
+            "first_name": "Frederik",
+            "last_name": "Forsker",
+        },
+    ]
+    for municipality in Municipality.objects.filter(participating=True).order_by("slug"):
+        users.append(
+            {
+                "username": f"koordinator-{municipality.slug}",
+                "role": User.Role.COORDINATOR,
+                "municipality": municipality,
+                "first_name": "Koordinator",
+                "last_name": municipality.name,
+            }
+        )
+    return users
+
+
+class Command(BaseCommand):
+    help = "Create the demo users and data (refuses with DEBUG off unless --force)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run even though DEBUG is off (never in production).",
+        )
+
+    def handle(self, *args, force: bool = False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "seed_demo refuses to run with DEBUG off: it creates demo logins. "
+                "Use --force only on a test or demo server."
+            )
+        password = demo_password(force=force)
+        created = self._create_users(password)
+        self.stdout.write(
+            f"Demo users: {created} created, {len(demo_users()) - created} already there."
+        )
+        self._print_logins(password)
+
+    @transaction.atomic
+    def _create_users(self, password: str) -> int:
+        created = 0
+        for spec in demo_users():
+            username = spec.pop("username")
+            if User.objects.filter(username=username).exists():
+                continue
+            user = User(username=username, email=f"{username}@apu.example", **spec)
+            user.set_password(password)
+            user.save()
+            created += 1
+        return created
+
+    def _print_logins(self, password: str) -> None:
+        usernames = [spec["username"] for spec in demo_users()]
+        self.stdout.write("")
+        self.stdout.write(f"Demo logins (password: {password}):")
+        for username in usernames:
+            self.stdout.write(f"  {username}")
+        self.stdout.write("")
