@@ -18,14 +18,15 @@ $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet '.[test]'
 	touch $@
 
 setup: $(BIN)/.installed messages
+	@mkdir -p .data/staticfiles
 
 # Compile the committed .po files (pure Python, via Babel: no GNU gettext needed).
 messages: $(BIN)/.installed
-	@$(BIN)/pybabel compile --use-fuzzy -D django -d locale --statistics 2>&1 | grep -v '^$$' || true
+	@$(BIN)/pybabel compile -D django -d locale --statistics 2>&1 | grep -v '^$$' || true
 	@test -f locale/da/LC_MESSAGES/django.mo
 
 # Extract strings into the .po files (needs GNU gettext; for developers changing text).

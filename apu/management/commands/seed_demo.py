@@ -9,6 +9,15 @@ from apu.models import Municipality, User
 # The documented development default; only ever used with DEBUG on.
 DEFAULT_DEMO_PASSWORD = "apu-demo-2026"  # noqa: S105 (documented demo default)
 
+# Made-up names for the demo coordinators of the five municipalities participating at the start.
+COORDINATOR_NAMES = {
+    "ballerup": ("Bente", "Bach"),
+    "gladsaxe": ("Gustav", "Grøn"),
+    "herlev": ("Hanne", "Holm"),
+    "lyngby-taarbaek": ("Lars", "Lund"),
+    "rudersdal": ("Rikke", "Rask"),
+}
+
 
 def demo_password(*, force: bool) -> str:
     """DEMO_PASSWORD, or the documented default in DEBUG only."""
@@ -44,13 +53,14 @@ def demo_users() -> list[dict]:
         },
     ]
     for municipality in Municipality.objects.filter(participating=True).order_by("slug"):
+        first_name, last_name = COORDINATOR_NAMES.get(municipality.slug, ("Kim", "Koordinator"))
         users.append(
             {
                 "username": f"koordinator-{municipality.slug}",
                 "role": User.Role.COORDINATOR,
                 "municipality": municipality,
-                "first_name": "Koordinator",
-                "last_name": municipality.name,
+                "first_name": first_name,
+                "last_name": last_name,
             }
         )
     return users
