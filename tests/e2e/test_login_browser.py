@@ -4,14 +4,17 @@ import pytest
 from django.core.management import call_command
 
 from apu.management.commands.seed_demo import DEFAULT_DEMO_PASSWORD
+from apu.models import Municipality
+from apu.municipalities import ensure_region_municipalities
 from tests.e2e.conftest import screenshot
 
-# serialized_rollback keeps the municipalities of the data migration between tests.
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def demo_users(settings):
+    # A transactional test starts from an empty database: load the migration's data again.
+    ensure_region_municipalities(Municipality)
     settings.DEBUG = True
     settings.DEMO_PASSWORD = ""
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
