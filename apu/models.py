@@ -128,8 +128,8 @@ class AccessLog(models.Model):
 
     class Meta:
         ordering = ["-at"]
-        verbose_name = _("access log entry")
-        verbose_name_plural = _("access log")
+        verbose_name = _("patient access log entry")
+        verbose_name_plural = _("patient access log")
         indexes = [
             # "Who looked at this patient" lists one patient's rows newest first.
             models.Index(fields=["content_type", "object_id", "-at"], name="accesslog_patient_at"),

@@ -4,7 +4,6 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
-from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
 from apu import views
@@ -47,10 +46,7 @@ handler500 = "apu.views.server_error"
 urlpatterns = [
     path("", include((apu_patterns, "apu"))),
     # One login for the whole site, so lock-out and two-factor apply to the admin too.
-    path(
-        "admin/login/",
-        login_not_required(RedirectView.as_view(pattern_name="apu:login", query_string=True)),
-    ),
+    path("admin/login/", views.admin_login),
     path("admin/", admin.site.urls),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
 ]

@@ -6,7 +6,8 @@ import qrcode.image.svg
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import ValidationError
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -55,17 +56,8 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Two-factor authentication is now on for your account."))
             return redirect(_next_url(request))
-    secret = device.bin_key.hex()
-    return render(
-        request,
-        "apu/two_factor_setup.html",
-        {
-            "form": form,
-            "secret": _base32(device.bin_key),
-            "hex_secret": secret,
-            "next": _next_url(request),
-        },
-    )
+    context = {"form": form, "secret": _base32(device.bin_key), "next": _next_url(request)}
+    return render(request, "apu/two_factor_setup.html", context)
 
 
 def _base32(key: bytes) -> str:
@@ -139,6 +131,15 @@ def server_error(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = "10"
         return response
     return HttpResponse(render_to_string("500.html"), status=500)
+
+
+@login_not_required
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """The admin's login goes to the site's login (lock-out and two-factor apply there)."""
+    if request.user.is_authenticated:
+        # Logged in but not staff: the admin is not for this role.
+        raise PermissionDenied
+    return redirect_to_login(request.GET.get("next", "/admin/"))
 
 
 class LoginView(auth_views.LoginView):

@@ -21,6 +21,9 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     test_settings = settings.DATABASES["default"].setdefault("TEST", {})
     base = test_settings.get("NAME") or f"test_{settings.DATABASES['default']['NAME']}"
     test_settings["NAME"] = f"{base}_{run_id}"
+    # The live server's request threads would otherwise keep their connections open, and
+    # the test database could not be dropped at the end of the run.
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 
 @pytest.fixture

@@ -8,6 +8,9 @@ from django.test import RequestFactory
 from apu.models import Municipality, User
 from apu.permissions import get_for_user_or_404, role_required
 
+# Marked so pytest-django orders these before the transactional tests that empty the tables.
+pytestmark = pytest.mark.django_db
+
 
 @role_required(User.Role.CLINICIAN, User.Role.ADMIN)
 def clinic_only(request):
