@@ -9,12 +9,13 @@ from django.urls import reverse
 TWO_FACTOR_OPEN_VIEWS = {
     "apu:logout",
     "apu:two_factor_verify",
-    "apu:two_factor_setup",
-    "apu:two_factor_qr",
     "apu:healthz",
     "set_language",
     "javascript-catalog",
 }
+# Enrolment pages, open only to a user with no confirmed device yet: enrolling a new device
+# replaces the old one, so with a device it needs a code first, or a password alone would do.
+TWO_FACTOR_ENROLMENT_VIEWS = {"apu:two_factor_setup", "apu:two_factor_qr"}
 
 
 class TwoFactorMiddleware:
@@ -30,10 +31,13 @@ class TwoFactorMiddleware:
         user = request.user
         if not user.is_authenticated or user.is_verified():
             return None
-        if request.resolver_match.view_name in TWO_FACTOR_OPEN_VIEWS:
+        view_name = request.resolver_match.view_name
+        if view_name in TWO_FACTOR_OPEN_VIEWS:
             return None
         if user.totpdevice_set.filter(confirmed=True).exists():
             target = "apu:two_factor_verify"
+        elif view_name in TWO_FACTOR_ENROLMENT_VIEWS:
+            return None
         elif user.needs_two_factor():
             target = "apu:two_factor_setup"
         else:

@@ -24,6 +24,7 @@ class NavItem:
 
 NAVIGATION: list[NavItem] = [
     NavItem(_("Overview"), "apu:home", ALL_ROLES),
+    NavItem(_("Referrals"), "referrals:referral_list", STAFF_ROLES | {User.Role.COORDINATOR}),
     NavItem(_("Administration"), "admin:index", frozenset({User.Role.ADMIN}), staff_only=True),
 ]
 

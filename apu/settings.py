@@ -182,7 +182,8 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'"],
+        # data: images only: the CSS framework draws select arrows and date icons that way.
+        "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
         "form-action": ["'self'"],
@@ -235,3 +236,7 @@ LOGGING = {
 }
 
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")
+
+# Referrals: the intake meeting is due this many days after first contact (DESIGN.md,
+# "no later than the third week").
+INTAKE_MEETING_DEADLINE_DAYS = env.int("INTAKE_MEETING_DEADLINE_DAYS", default=21)

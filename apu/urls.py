@@ -45,6 +45,7 @@ handler500 = "apu.views.server_error"
 
 urlpatterns = [
     path("", include((apu_patterns, "apu"))),
+    path("", include("referrals.urls")),
     # One login for the whole site, so lock-out and two-factor apply to the admin too.
     path("admin/login/", views.admin_login),
     path("admin/", admin.site.urls),

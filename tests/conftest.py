@@ -1,11 +1,13 @@
 """Personas and shared fixtures."""
 
+import importlib
 import os
 
 import pytest
+from django.urls import reverse
 
 from apu.models import User
-from tests.factories import CoordinatorFactory, UserFactory, municipality
+from tests.factories import TEST_PASSWORD, CoordinatorFactory, UserFactory, municipality
 
 
 @pytest.fixture(scope="session")
@@ -24,6 +26,31 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     # The live server's request threads would otherwise keep their connections open, and
     # the test database could not be dropped at the end of the run.
     settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """A fast hasher in tests: Argon2 is slow on purpose, and no test is about the hasher."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def load_reference_data() -> None:
+    """Load what the data migrations load; a transactional test starts from empty tables."""
+    from django.apps import apps
+
+    from apu.models import Municipality
+    from apu.municipalities import ensure_region_municipalities
+    from referrals.models import DiagnosisCode
+
+    ensure_region_municipalities(Municipality)
+    if not DiagnosisCode.objects.exists():
+        codes = importlib.import_module("referrals.migrations.0002_icd10_f_chapter_and_code_lists")
+        codes.load(apps, None)
+
+
+@pytest.fixture
+def reference_data(transactional_db) -> None:
+    load_reference_data()
 
 
 @pytest.fixture
@@ -66,3 +93,23 @@ def client_for(client):
         return client
 
     return login
+
+
+@pytest.fixture
+def log_in(client):
+    """Log in through the real login form, as a person does; returns the form's response.
+
+    Going through the form (not ``force_login``) lets django-axes and the 2FA step see it.
+    """
+
+    def post(username: str, password: str = TEST_PASSWORD, *, via=None):
+        data = {"username": username, "password": password}
+        return (via or client).post(reverse("apu:login"), data)
+
+    return post
+
+
+@pytest.fixture
+def without_two_factor(settings):
+    """REQUIRE_2FA off, whatever the environment says, for tests about something else."""
+    settings.REQUIRE_2FA = False

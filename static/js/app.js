@@ -9,3 +9,10 @@
     }
   });
 })();
+
+// Print buttons: <button data-print>.
+document.addEventListener("click", function (event) {
+  if (event.target.closest("[data-print]")) {
+    window.print();
+  }
+});

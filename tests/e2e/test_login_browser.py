@@ -1,23 +1,21 @@
 """Each demo user logs in with a real browser and sees the navigation of their role."""
 
+import os
+
 import pytest
 from django.core.management import call_command
 
 from apu.management.commands.seed_demo import DEFAULT_DEMO_PASSWORD
-from apu.models import Municipality
-from apu.municipalities import ensure_region_municipalities
 from tests.e2e.conftest import screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def demo_users(settings):
-    # A transactional test starts from an empty database: load the migration's data again.
-    ensure_region_municipalities(Municipality)
+def demo_users(settings, reference_data):
     settings.DEBUG = True
     settings.DEMO_PASSWORD = ""
-    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("seed_demo", "--users-only", stdout=open(os.devnull, "w"))  # noqa: SIM115
     settings.DEBUG = False
 
 

@@ -1,10 +1,17 @@
 """Create a believable demo clinic; safe to run again (it only adds what is missing)."""
 
+from importlib import import_module
+
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.module_loading import module_has_submodule
 
 from apu.models import Municipality, User
+
+# Apps whose ``demo.seed()`` adds demo data, in the order of their dependencies.
+DEMO_APPS = ["referrals", "coordination", "modules", "evaluation"]
 
 # The documented development default; only ever used with DEBUG on.
 DEFAULT_DEMO_PASSWORD = "apu-demo-2026"  # noqa: S105 (documented demo default)
@@ -75,8 +82,11 @@ class Command(BaseCommand):
             action="store_true",
             help="Run even though DEBUG is off (never in production).",
         )
+        parser.add_argument(
+            "--users-only", action="store_true", help="Create the demo logins but no demo data."
+        )
 
-    def handle(self, *args, force: bool = False, **options):
+    def handle(self, *args, force: bool = False, users_only: bool = False, **options):
         if not settings.DEBUG and not force:
             raise CommandError(
                 "seed_demo refuses to run with DEBUG off: it creates demo logins. "
@@ -87,6 +97,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Demo users: {created} created, {len(demo_users()) - created} already there."
         )
+        if not users_only:
+            self._seed_apps()
         self._print_logins(password)
 
     @transaction.atomic
@@ -101,6 +113,18 @@ class Command(BaseCommand):
             user.save()
             created += 1
         return created
+
+    def _seed_apps(self) -> None:
+        # Each app may add its demo data in a ``demo`` module with ``seed()``; found by
+        # name in dependency order, so this low app imports none of the higher ones.
+        for app_config in apps.get_app_configs():
+            if app_config.name not in DEMO_APPS or not module_has_submodule(
+                app_config.module, "demo"
+            ):
+                continue
+            module = import_module(f"{app_config.name}.demo")
+            count = module.seed(stdout=self.stdout)
+            self.stdout.write(f"Demo data for {app_config.name}: {count} created.")
 
     def _print_logins(self, password: str) -> None:
         usernames = [spec["username"] for spec in demo_users()]

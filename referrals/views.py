@@ -1,0 +1,206 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from apu.access import log_patient_access
+from apu.models import User
+from apu.permissions import get_for_user_or_404, role_required
+from referrals import queries, services
+from referrals.forms import DecisionForm, ReferralFilter, ReferralForm, ScreeningForm
+from referrals.models import Course, DiagnosisCode, Patient, Referral
+from referrals.screening import screen
+
+CLINIC = (User.Role.CLINICIAN, User.Role.ADMIN)
+CLINIC_AND_COORDINATORS = (*CLINIC, User.Role.COORDINATOR)
+PAGE_SIZE = 25
+
+
+@role_required(*CLINIC_AND_COORDINATORS)
+def referral_list(request: HttpRequest) -> HttpResponse:
+    """The worklist: open referrals oldest first, with the intake deadline and screening."""
+    filters = ReferralFilter(
+        request.GET, queryset=queries.referral_worklist(request.user), user=request.user
+    )
+    page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "referrals/referral_list.html",
+        {"filters": filters, "page": page, "query": query.urlencode()},
+    )
+
+
+def _code_choices():
+    return DiagnosisCode.objects.order_by("code").values_list("code", "title_da", "title_en")
+
+
+@role_required(*CLINIC_AND_COORDINATORS)
+def referral_create(request: HttpRequest) -> HttpResponse:
+    """Register a referral; it is screened at once."""
+    form = ReferralForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            referral = services.register_referral(**form.service_kwargs(), by=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        except PermissionDenied as error:
+            form.add_error("municipality", str(error))
+        else:
+            messages.success(request, _("The referral has been registered and screened."))
+            if form.cpr_warning:
+                messages.warning(request, form.cpr_warning)
+            return redirect("referrals:referral_detail", pk=referral.pk)
+    return render(request, "referrals/referral_form.html", {"form": form, "codes": _code_choices()})
+
+
+@require_POST
+@role_required(*CLINIC_AND_COORDINATORS)
+def referral_preview(request: HttpRequest) -> HttpResponse:
+    """The live screening preview of the new-referral form (htmx); saves nothing."""
+    form = ReferralForm(request.POST, user=request.user)
+    form.is_valid()
+    data = form.cleaned_data
+    context = {"form": form, "patient": None, "result": None, "missing": []}
+    cpr = form.parsed_cpr
+    if cpr is not None:
+        context["patient"] = (
+            Patient.objects.for_user(request.user)
+            .filter(cpr=cpr.digits)
+            .select_related("municipality")
+            .first()
+        )
+    needed = {
+        "cpr": cpr,
+        "municipality": data.get("municipality"),
+        "first_contact": data.get("first_contact"),
+        "diagnosis_1": data.get("diagnosis_codes"),
+        "in_municipal_substance_treatment": "in_municipal_substance_treatment" in data,
+    }
+    context["missing"] = [form.fields[name].label for name, value in needed.items() if not value]
+    if not context["missing"]:
+        context["result"] = screen(
+            municipality_code=data["municipality"].code,
+            diagnosis_codes=data["diagnosis_codes"],
+            birth_date=cpr.birth_date,
+            referral_date=data["first_contact"],
+            in_municipal_substance_treatment=data["in_municipal_substance_treatment"],
+            substitution_treatment=data.get("substitution_treatment") or "none",
+        )
+    return render(request, "referrals/referral_form.html#preview", context)
+
+
+def _referral_context(request: HttpRequest, referral: Referral, **extra) -> dict:
+    is_clinic = request.user.role in CLINIC or request.user.is_superuser
+    context = {
+        "referral": referral,
+        "patient": referral.patient,
+        "age": referral.patient.age_on(referral.first_contact),
+        "is_clinic": is_clinic,
+        "screening": queries.current_screening(referral) if is_clinic else None,
+        "history": referral.history.select_related("history_user").order_by("-history_date")[:20]
+        if is_clinic
+        else [],
+        "screening_form": ScreeningForm(),
+        "decision_form": DecisionForm(),
+    }
+    context.update(extra)
+    return context
+
+
+@role_required(*CLINIC_AND_COORDINATORS)
+def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The referral with its screening criterion by criterion, history and decision form."""
+    referral = get_for_user_or_404(queries.referral_for_detail(request.user), request.user, pk=pk)
+    log_patient_access(request, referral.patient, what="referral")
+    return render(request, "referrals/referral_detail.html", _referral_context(request, referral))
+
+
+@require_POST
+@role_required(*CLINIC)
+def referral_screen(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record the quadrant-model axes and screen again with the current code lists."""
+    referral = get_for_user_or_404(queries.referral_for_detail(request.user), request.user, pk=pk)
+    form = ScreeningForm(request.POST)
+    if form.is_valid():
+        try:
+            services.screen_referral(referral, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The referral has been screened."))
+            return redirect("referrals:referral_detail", pk=referral.pk)
+    log_patient_access(request, referral.patient, what="referral")
+    context = _referral_context(request, referral, screening_form=form)
+    return render(request, "referrals/referral_detail.html", context, status=400)
+
+
+@require_POST
+@role_required(*CLINIC)
+def referral_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """Accept (opens the course), reject (then the letter) or withdraw the referral."""
+    referral = get_for_user_or_404(queries.referral_for_detail(request.user), request.user, pk=pk)
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        try:
+            decision = services.decide_referral(referral, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if decision.kind == decision.Kind.ACCEPT:
+                messages.success(request, _("The referral is accepted and the course is open."))
+                return redirect("referrals:course_detail", pk=referral.course.pk)
+            if decision.kind == decision.Kind.REJECT:
+                messages.success(request, _("The referral is rejected. Print the letter below."))
+                return redirect("referrals:referral_letter", pk=referral.pk)
+            messages.success(request, _("The referral is withdrawn."))
+            return redirect("referrals:referral_detail", pk=referral.pk)
+    referral.refresh_from_db()
+    log_patient_access(request, referral.patient, what="referral")
+    context = _referral_context(request, referral, decision_form=form)
+    return render(request, "referrals/referral_detail.html", context, status=400)
+
+
+@role_required(*CLINIC)
+def referral_letter(request: HttpRequest, pk: int) -> HttpResponse:
+    """A printable letter to the referrer explaining a rejection."""
+    referral = get_for_user_or_404(
+        queries.referral_for_detail(request.user).filter(status=Referral.Status.REJECTED),
+        request.user,
+        pk=pk,
+    )
+    log_patient_access(request, referral.patient, what="rejection letter")
+    screening = referral.decision.screening
+    failed = (
+        [item for item in screening.criteria.all() if item.outcome != "pass"] if screening else []
+    )
+    return render(
+        request, "referrals/referral_letter.html", {"referral": referral, "failed": failed}
+    )
+
+
+@role_required(*CLINIC_AND_COORDINATORS)
+def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The patient: identity, courses and referrals."""
+    patient = get_for_user_or_404(
+        Patient.objects.select_related("municipality"), request.user, pk=pk
+    )
+    log_patient_access(request, patient, what="patient")
+    context = {
+        "patient": patient,
+        "courses": patient.courses.order_by("-start"),
+        "referrals": queries.referral_worklist(request.user).filter(patient=patient).reverse(),
+    }
+    return render(request, "referrals/patient_detail.html", context)
+
+
+@role_required(*CLINIC_AND_COORDINATORS)
+def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The course: dates, status, norm-hour budget and the intake meeting deadline."""
+    course = get_for_user_or_404(queries.course_for_detail(request.user), request.user, pk=pk)
+    log_patient_access(request, course.patient, what="course")
+    return render(request, "referrals/course_detail.html", {"course": course, "Course": Course})
