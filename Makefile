@@ -31,7 +31,7 @@ messages: $(BIN)/.installed
 
 # Extract strings into the .po files (needs GNU gettext; for developers changing text).
 makemessages: $(BIN)/.installed
-	$(BIN)/python manage.py makemessages -l da -l en --no-obsolete --no-location --ignore '.venv/*' --ignore '.data/*'
+	$(BIN)/python manage.py makemessages -l da -l en --no-obsolete --no-location --no-wrap --ignore '.venv/*' --ignore '.data/*'
 
 # Start the embedded PostgreSQL unless DATABASE_URL points at a server.
 db: $(BIN)/.installed
