@@ -22,9 +22,11 @@ def test_placeholders_survive_translation():
 
     placeholder = re.compile(r"%\(\w+\)s")
     for entry in catalog.translated_entries():
-        assert sorted(placeholder.findall(entry.msgid)) == sorted(
-            placeholder.findall(entry.msgstr)
-        ), entry.msgid
+        translations = entry.msgstr_plural.values() if entry.msgid_plural else [entry.msgstr]
+        for translation_text in translations:
+            assert sorted(placeholder.findall(entry.msgid)) == sorted(
+                placeholder.findall(translation_text)
+            ), entry.msgid
 
 
 @pytest.mark.parametrize(
