@@ -1,4 +1,9 @@
+from urllib.parse import urlencode
+
 from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -41,8 +46,17 @@ class PatientAdmin(ForUserAdminMixin, SimpleHistoryAdmin):
     list_select_related = ["municipality"]
     search_fields = ["name", "=cpr"]
     search_help_text = _("Search by name or the full CPR number (10 digits, no hyphen).")
-    readonly_fields = ["birth_date", "sex", "created_at", "updated_at"]
+    readonly_fields = ["birth_date", "sex", "created_at", "updated_at", "access_log"]
     show_full_result_count = False
+
+    @admin.display(description=_("Who looked at this patient"))
+    def access_log(self, obj):
+        if obj.pk is None:
+            return "–"
+        content_type = ContentType.objects.get_for_model(obj)
+        url = reverse("admin:apu_accesslog_changelist")
+        query = urlencode({"content_type__id__exact": content_type.pk, "object_id": obj.pk})
+        return format_html('<a href="{}?{}">{}</a>', url, query, _("Open the access log"))
 
     def has_delete_permission(self, request, obj=None):
         return False

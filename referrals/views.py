@@ -65,8 +65,8 @@ def referral_preview(request: HttpRequest) -> HttpResponse:
     form = ReferralForm(request.POST, user=request.user)
     form.is_valid()
     data = form.cleaned_data
-    context = {"form": form, "patient": None, "result": None, "missing": []}
     cpr = form.parsed_cpr
+    context = {"form": form, "cpr": cpr, "patient": None, "result": None, "missing": []}
     if cpr is not None:
         context["patient"] = (
             Patient.objects.for_user(request.user)

@@ -18,7 +18,7 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "apu.example.org",
     "DATABASE_URL": DUMMY_DATABASE_URL,
 }
-# Variables that would override the production defaults under test.
+# Variables of this test process that a production server does not have.
 OVERRIDES = [
     "SECURE_SSL_REDIRECT",
     "SECURE_COOKIES",
@@ -26,6 +26,8 @@ OVERRIDES = [
     "SECURE_HSTS_INCLUDE_SUBDOMAINS",
     "SECURE_HSTS_PRELOAD",
     "REQUIRE_2FA",
+    # Set in this process by the browser tests' conftest; a production server never has it.
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
 ]
 
 
@@ -66,9 +68,7 @@ def test_production_starts_when_every_required_setting_is_given():
 
 
 def test_deploy_check_passes_with_production_values():
-    result = run_python(
-        "manage.py", "check", "--deploy", "--fail-level", "WARNING", **PRODUCTION
-    )
+    result = run_python("manage.py", "check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -104,9 +104,7 @@ def test_production_defaults_to_secure_cookies_hsts_ssl_redirect_and_two_factor(
 
 
 def test_development_runs_without_tls_so_runserver_works_over_http():
-    result = run_python(
-        "-c", SHOW_SECURITY_SETTINGS, DEBUG="true", DATABASE_URL=DUMMY_DATABASE_URL
-    )
+    result = run_python("-c", SHOW_SECURITY_SETTINGS, DEBUG="true", DATABASE_URL=DUMMY_DATABASE_URL)
 
     assert result.returncode == 0, result.stderr
     shown = json.loads(result.stdout)
