@@ -55,7 +55,7 @@ def snapshot() -> dict:
 def test_seed_creates_the_documented_logins_with_their_roles_and_municipalities(log_in):
     assert not User.objects.exists()
 
-    output = seed()
+    output = seed("--users-only")
 
     users = {
         user.username: (user.role, user.municipality.name if user.municipality else None)
@@ -67,7 +67,6 @@ def test_seed_creates_the_documented_logins_with_their_roles_and_municipalities(
     assert not User.objects.exclude(username="admin").filter(is_staff=True).exists()
     assert f"password: {DEFAULT_DEMO_PASSWORD}" in output
     assert all(username in output for username in DEMO_USERS)
-    # Checked here rather than in a test of its own, as seeding the demo clinic takes a while.
     landed = {
         username: log_in(username, DEFAULT_DEMO_PASSWORD, via=Client()).url
         for username in DEMO_USERS
@@ -77,6 +76,8 @@ def test_seed_creates_the_documented_logins_with_their_roles_and_municipalities(
 
 @pytest.mark.usefixtures("development")
 def test_seeding_again_changes_nothing():
+    from referrals.models import Referral
+
     seed()
     before = snapshot()
     assert before["row counts"]["apu.HistoricalUser"] == len(DEMO_USERS)
@@ -85,6 +86,12 @@ def test_seeding_again_changes_nothing():
 
     assert snapshot() == before
     assert "Demo users: 0 created" in output
+    # The demo clinic: referrals from the last 18 months in every stage (one full seed only,
+    # as seeding the clinic takes a while).
+    assert 250 <= Referral.objects.count() <= 300
+    assert {"received", "screened", "accepted", "rejected"} <= set(
+        Referral.objects.values_list("status", flat=True)
+    )
 
 
 @pytest.mark.usefixtures("production")
@@ -106,7 +113,7 @@ def test_forcing_with_debug_off_still_needs_a_demo_password():
 def test_forcing_with_debug_off_uses_the_given_demo_password(production, log_in):
     production.DEMO_PASSWORD = "a-demo-server-password"
 
-    seed("--force")
+    seed("--force", "--users-only")
 
     assert set(User.objects.values_list("username", flat=True)) == set(DEMO_USERS)
     assert log_in("klinik", DEFAULT_DEMO_PASSWORD).status_code == 200  # refused
