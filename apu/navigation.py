@@ -25,6 +25,7 @@ class NavItem:
 NAVIGATION: list[NavItem] = [
     NavItem(_("Overview"), "apu:home", ALL_ROLES),
     NavItem(_("Referrals"), "referrals:referral_list", STAFF_ROLES | {User.Role.COORDINATOR}),
+    NavItem(_("Meetings"), "coordination:worklist", STAFF_ROLES | {User.Role.COORDINATOR}),
     NavItem(_("Administration"), "admin:index", frozenset({User.Role.ADMIN}), staff_only=True),
 ]
 

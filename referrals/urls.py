@@ -10,8 +10,6 @@ urlpatterns = [
     path("referrals/new/preview/", views.referral_preview, name="referral_preview"),
     path("referrals/<int:pk>/", views.referral_detail, name="referral_detail"),
     path("referrals/<int:pk>/screen/", views.referral_screen, name="referral_screen"),
-    path("referrals/<int:pk>/decide/", views.referral_decide, name="referral_decide"),
     path("referrals/<int:pk>/letter/", views.referral_letter, name="referral_letter"),
     path("patients/<int:pk>/", views.patient_detail, name="patient_detail"),
-    path("courses/<int:pk>/", views.course_detail, name="course_detail"),
 ]

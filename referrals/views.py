@@ -11,7 +11,7 @@ from apu.models import User
 from apu.permissions import get_for_user_or_404, role_required
 from referrals import queries, services
 from referrals.forms import DecisionForm, ReferralFilter, ReferralForm, ScreeningForm
-from referrals.models import Course, DiagnosisCode, Patient, Referral
+from referrals.models import DiagnosisCode, Patient, Referral
 from referrals.screening import screen
 
 CLINIC = (User.Role.CLINICIAN, User.Role.ADMIN)
@@ -74,6 +74,9 @@ def referral_preview(request: HttpRequest) -> HttpResponse:
             .select_related("municipality")
             .first()
         )
+        if context["patient"] is not None:
+            # Naming an existing patient shows their record, so the look is logged.
+            log_patient_access(request, context["patient"], what="referral form preview")
     needed = {
         "cpr": cpr,
         "municipality": data.get("municipality"),
@@ -112,19 +115,34 @@ def _referral_context(request: HttpRequest, referral: Referral, **extra) -> dict
     return context
 
 
+def render_referral_detail(
+    request: HttpRequest, pk: int, *, status: int = 200, **extra
+) -> HttpResponse:
+    """The referral page (also shown again, with errors, by the forms that post from it)."""
+    referral = get_for_user_or_404(queries.referral_for_detail(request.user), request.user, pk=pk)
+    log_patient_access(request, referral.patient, what="referral")
+    context = _referral_context(request, referral, **extra)
+    return render(request, "referrals/referral_detail.html", context, status=status)
+
+
 @role_required(*CLINIC_AND_COORDINATORS)
 def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The referral with its screening criterion by criterion, history and decision form."""
-    referral = get_for_user_or_404(queries.referral_for_detail(request.user), request.user, pk=pk)
-    log_patient_access(request, referral.patient, what="referral")
-    return render(request, "referrals/referral_detail.html", _referral_context(request, referral))
+    return render_referral_detail(request, pk)
+
+
+def _require_clinic(user: User) -> None:
+    """Clinic staff only; checked after the fetch, so a referral out of reach stays a 404."""
+    if not (user.is_superuser or user.role in CLINIC):
+        raise PermissionDenied
 
 
 @require_POST
-@role_required(*CLINIC)
+@role_required(*CLINIC_AND_COORDINATORS)
 def referral_screen(request: HttpRequest, pk: int) -> HttpResponse:
     """Record the quadrant-model axes and screen again with the current code lists."""
     referral = get_for_user_or_404(queries.referral_for_detail(request.user), request.user, pk=pk)
+    _require_clinic(request.user)
     form = ScreeningForm(request.POST)
     if form.is_valid():
         try:
@@ -134,38 +152,10 @@ def referral_screen(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The referral has been screened."))
             return redirect("referrals:referral_detail", pk=referral.pk)
-    log_patient_access(request, referral.patient, what="referral")
-    context = _referral_context(request, referral, screening_form=form)
-    return render(request, "referrals/referral_detail.html", context, status=400)
+    return render_referral_detail(request, referral.pk, screening_form=form, status=400)
 
 
-@require_POST
-@role_required(*CLINIC)
-def referral_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    """Accept (opens the course), reject (then the letter) or withdraw the referral."""
-    referral = get_for_user_or_404(queries.referral_for_detail(request.user), request.user, pk=pk)
-    form = DecisionForm(request.POST)
-    if form.is_valid():
-        try:
-            decision = services.decide_referral(referral, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            if decision.kind == decision.Kind.ACCEPT:
-                messages.success(request, _("The referral is accepted and the course is open."))
-                return redirect("referrals:course_detail", pk=referral.course.pk)
-            if decision.kind == decision.Kind.REJECT:
-                messages.success(request, _("The referral is rejected. Print the letter below."))
-                return redirect("referrals:referral_letter", pk=referral.pk)
-            messages.success(request, _("The referral is withdrawn."))
-            return redirect("referrals:referral_detail", pk=referral.pk)
-    referral.refresh_from_db()
-    log_patient_access(request, referral.patient, what="referral")
-    context = _referral_context(request, referral, decision_form=form)
-    return render(request, "referrals/referral_detail.html", context, status=400)
-
-
-@role_required(*CLINIC)
+@role_required(*CLINIC_AND_COORDINATORS)
 def referral_letter(request: HttpRequest, pk: int) -> HttpResponse:
     """A printable letter to the referrer explaining a rejection."""
     referral = get_for_user_or_404(
@@ -173,6 +163,7 @@ def referral_letter(request: HttpRequest, pk: int) -> HttpResponse:
         request.user,
         pk=pk,
     )
+    _require_clinic(request.user)
     log_patient_access(request, referral.patient, what="rejection letter")
     screening = referral.decision.screening
     failed = (
@@ -196,11 +187,3 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "referrals": queries.referral_worklist(request.user).filter(patient=patient).reverse(),
     }
     return render(request, "referrals/patient_detail.html", context)
-
-
-@role_required(*CLINIC_AND_COORDINATORS)
-def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The course: dates, status, norm-hour budget and the intake meeting deadline."""
-    course = get_for_user_or_404(queries.course_for_detail(request.user), request.user, pk=pk)
-    log_patient_access(request, course.patient, what="course")
-    return render(request, "referrals/course_detail.html", {"course": course, "Course": Course})

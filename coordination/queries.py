@@ -1,0 +1,94 @@
+"""Reads for the coordination worklists and pages, each a fixed number of queries."""
+
+from datetime import timedelta
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from apu.models import User
+from coordination.models import Action, Meeting
+from referrals.models import Course
+
+SOON_DAYS = 7
+
+
+def meetings_for(user: User) -> QuerySet[Meeting]:
+    return Meeting.objects.for_user(user).select_related("course__patient__municipality")
+
+
+def clinic_worklist(user: User, *, municipality_id: int | None = None) -> dict:
+    """Overdue meetings, meetings due within 7 days, and courses with no meeting scheduled."""
+    today = timezone.localdate()
+    meetings = meetings_for(user).open().order_by("due_date", "pk")
+    courses = Course.objects.for_user(user).open().select_related("patient__municipality")
+    if municipality_id:
+        meetings = meetings.filter(course__patient__municipality_id=municipality_id)
+        courses = courses.filter(patient__municipality_id=municipality_id)
+    scheduled = Meeting.objects.filter(
+        course=OuterRef("pk"), status__in=Meeting.OPEN_STATUSES, scheduled_at__isnull=False
+    )
+    return {
+        "overdue": meetings.filter(due_date__lt=today),
+        "due_soon": meetings.filter(
+            due_date__gte=today, due_date__lte=today + timedelta(days=SOON_DAYS)
+        ),
+        "unscheduled_courses": courses.annotate(has_scheduled=Exists(scheduled))
+        .filter(has_scheduled=False)
+        .order_by("intake_meeting_due", "pk"),
+    }
+
+
+def coordinator_worklist(user: User) -> dict:
+    """Upcoming meetings, meetings waiting for their outcome, the municipality's open actions."""
+    now = timezone.now()
+    meetings = meetings_for(user).open()
+    return {
+        "upcoming": meetings.filter(
+            Q(scheduled_at__gte=now) | Q(scheduled_at__isnull=True)
+        ).order_by("due_date", "pk"),
+        "awaiting_outcome": meetings.filter(scheduled_at__lt=now).order_by("scheduled_at", "pk"),
+        "open_actions": Action.objects.filter(
+            meeting__in=Meeting.objects.for_user(user),
+            responsible=Action.Responsible.MUNICIPALITY,
+            done=False,
+        )
+        .select_related("meeting__course__patient")
+        .order_by("due_date", "pk"),
+    }
+
+
+def meeting_for_detail(user: User) -> QuerySet[Meeting]:
+    return (
+        meetings_for(user)
+        .select_related("coordinator", "outcome_recorded_by")
+        .prefetch_related(
+            "clinic_staff", Prefetch("actions", queryset=Action.objects.order_by("due_date", "pk"))
+        )
+    )
+
+
+def course_meetings(course: Course) -> QuerySet[Meeting]:
+    return course.meetings.order_by("due_date", "pk").prefetch_related("actions")
+
+
+def feed_meetings(user: User) -> QuerySet[Meeting]:
+    """Scheduled meetings for a user's calendar feed, from 30 days back."""
+    since = timezone.now() - timedelta(days=30)
+    return Meeting.objects.for_user(user).filter(scheduled_at__gte=since).order_by("scheduled_at")
+
+
+def timeline(course: Course, meetings: list[Meeting]) -> list[dict]:
+    """The pathway at a glance: first contact, each meeting (due, held), the discharge."""
+    today = timezone.localdate()
+    steps = [{"label": "first_contact", "date": course.referral.first_contact, "state": "done"}]
+    for meeting in meetings:
+        if meeting.status == Meeting.Status.HELD:
+            state = "done"
+        elif meeting.status in Meeting.OPEN_STATUSES:
+            state = "overdue" if meeting.due_date < today else "planned"
+        else:
+            state = "missed"
+        held_on = meeting.scheduled_at and timezone.localtime(meeting.scheduled_at).date()
+        shown = held_on if held_on and meeting.status == Meeting.Status.HELD else meeting.due_date
+        steps.append({"meeting": meeting, "date": shown, "state": state})
+    return steps
