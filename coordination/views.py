@@ -30,10 +30,13 @@ CLINIC_AND_COORDINATORS = (*CLINIC, User.Role.COORDINATOR)
 
 
 @require_POST
-@role_required(*CLINIC)
+@role_required(*CLINIC_AND_COORDINATORS)
 def decide_referral(request: HttpRequest, pk: int) -> HttpResponse:
     """Decide a referral; accepting opens the course and plans its three meetings."""
+    # Out of reach is 404 before the role check, so it looks the same as absent.
     referral = get_for_user_or_404(Referral.objects.all(), request.user, pk=pk)
+    if not (request.user.is_superuser or request.user.role in CLINIC):
+        raise PermissionDenied
     form = DecisionForm(request.POST)
     if form.is_valid():
         try:
