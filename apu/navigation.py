@@ -24,8 +24,10 @@ class NavItem:
 
 NAVIGATION: list[NavItem] = [
     NavItem(_("Overview"), "apu:home", ALL_ROLES),
+    NavItem(_("Today"), "modules:today", STAFF_ROLES),
     NavItem(_("Referrals"), "referrals:referral_list", STAFF_ROLES | {User.Role.COORDINATOR}),
     NavItem(_("Meetings"), "coordination:worklist", STAFF_ROLES | {User.Role.COORDINATOR}),
+    NavItem(_("Groups"), "modules:group_list", STAFF_ROLES),
     NavItem(_("Administration"), "admin:index", frozenset({User.Role.ADMIN}), staff_only=True),
 ]
 

@@ -300,19 +300,3 @@ def discharge(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("course_detail", pk=course.pk)
     log_patient_access(request, course.patient, what="course")
     return render(request, "coordination/discharge.html", {"course": course, "form": form})
-
-
-@role_required(*CLINIC_AND_COORDINATORS)
-def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The course: a timeline of the pathway, its meetings and the discharge."""
-    course = get_for_user_or_404(
-        referral_queries.course_for_detail(request.user), request.user, pk=pk
-    )
-    log_patient_access(request, course.patient, what="course")
-    meetings = list(queries.course_meetings(course))
-    context = {
-        "course": course,
-        "meetings": meetings,
-        "timeline": queries.timeline(course, meetings),
-    }
-    return render(request, "coordination/course_detail.html", context)

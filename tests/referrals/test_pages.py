@@ -1224,9 +1224,16 @@ def test_coordinator_sees_own_municipality_course(
 #   3. the user's confirmed TOTP devices
 #   4. the course with patient, municipality and referral joined
 #   5. inserting the access-log row
-#   6. the course's meetings (the course page is composed by coordination)
-#   7-9. saving the session: savepoint, update, release
-COURSE_QUERIES = 9
+#   6. the course's meetings (coordination's part of the page)
+#   7. the treatment plan
+#   8-9. the norm hours: group attendance, individual appointments
+#   10. the attendance summary
+#   11. the case formulation (clinic only)
+#   12. the group enrolments
+#   13. the individual appointments
+#   14-16. saving the session: savepoint, update, release
+# (A course awaiting its intake meeting shows no enrolment form, so no group choices.)
+COURSE_QUERIES = 16
 
 
 def test_course_detail_runs_a_fixed_number_of_queries(

@@ -1,0 +1,201 @@
+"""Reads for treatment pages: hours, follow-up flags, the attendance page, the day."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from apu.models import User
+from modules.hours import hours_of, norm_hours
+from modules.models import (
+    CHARGED,
+    Appointment,
+    Attendance,
+    AttendanceStatus,
+    Enrolment,
+    Group,
+    Session,
+)
+from referrals.models import Course
+
+WARN_SHARE = Decimal("0.8")
+FOLLOW_UP_DAYS = 28
+
+
+@dataclass(frozen=True)
+class Hours:
+    budget: Decimal
+    used: Decimal
+    received: Decimal
+    projected: Decimal | None
+
+    @property
+    def share(self) -> Decimal:
+        return self.used / self.budget if self.budget else Decimal(0)
+
+    @property
+    def percent(self) -> int:
+        return int(min(self.share, Decimal(1)) * 100)
+
+    @property
+    def level(self) -> str:
+        if self.share >= 1:
+            return "over"
+        return "warn" if self.share >= WARN_SHARE else "ok"
+
+    @property
+    def projected_level(self) -> str:
+        if self.projected is None:
+            return "ok"
+        if self.projected >= self.budget:
+            return "over"
+        return "warn" if self.projected >= self.budget * WARN_SHARE else "ok"
+
+
+def course_hours(course: Course, *, today: date | None = None) -> Hours:
+    """Norm hours used and treatment hours received, with a projection to the planned end.
+
+    Two queries: the course's group attendance and its individual appointments. The rule
+    itself is in ``modules.hours``.
+    """
+    today = today or timezone.localdate()
+    used = received = Decimal(0)
+    records = Attendance.objects.filter(
+        course=course, session__status=Session.Status.PLANNED, status__in=CHARGED
+    ).values_list(
+        "status",
+        "session__duration_minutes",
+        "session__therapist_count",
+        "session__normed_group_size",
+    )
+    for status, minutes, therapists, size in records:
+        used += norm_hours(
+            duration=timedelta(minutes=minutes), therapists=therapists, normed_group_size=size
+        )
+        if status == AttendanceStatus.ATTENDED:
+            received += hours_of(timedelta(minutes=minutes))
+    appointments = Appointment.objects.filter(course=course, attendance__in=CHARGED).values_list(
+        "attendance", "duration_minutes"
+    )
+    for status, minutes in appointments:
+        used += hours_of(timedelta(minutes=minutes))
+        if status == AttendanceStatus.ATTENDED:
+            received += hours_of(timedelta(minutes=minutes))
+    elapsed = (min(today, course.planned_end) - course.start).days
+    total = (course.planned_end - course.start).days
+    projected = None
+    if elapsed > 0 and total > 0 and course.status != Course.Status.DISCHARGED:
+        projected = used * Decimal(total) / Decimal(elapsed)
+    return Hours(budget=course.norm_hour_budget, used=used, received=received, projected=projected)
+
+
+def follow_up_courses(user: User, *, today: date | None = None) -> QuerySet[Course]:
+    """Courses in treatment that may be dropping out: the last two group sessions were
+    no-shows, or an active enrolment has had no attended session for four weeks."""
+    today = today or timezone.localdate()
+    recorded = Attendance.objects.filter(course=OuterRef("pk")).order_by("-session__starts_at")
+    cutoff = timezone.make_aware(datetime.combine(today - timedelta(days=FOLLOW_UP_DAYS), time.min))
+    return (
+        Course.objects.for_user(user)
+        .filter(status=Course.Status.IN_TREATMENT)
+        .annotate(
+            last_status=Subquery(recorded.values("status")[:1]),
+            previous_status=Subquery(recorded.values("status")[1:2]),
+            last_attended=Max(
+                "attendance__session__starts_at",
+                filter=Q(attendance__status=AttendanceStatus.ATTENDED),
+            ),
+            first_enrolled=Subquery(
+                Enrolment.objects.filter(course=OuterRef("pk"), ends_on__isnull=True)
+                .order_by("starts_on")
+                .values("starts_on")[:1]
+            ),
+        )
+        .filter(
+            Q(last_status=AttendanceStatus.NO_SHOW, previous_status=AttendanceStatus.NO_SHOW)
+            | Q(first_enrolled__lte=today - timedelta(days=FOLLOW_UP_DAYS))
+            & (Q(last_attended__isnull=True) | Q(last_attended__lt=cutoff))
+        )
+        .select_related("patient__municipality")
+        .order_by("patient__name")
+    )
+
+
+def session_participants(session: Session) -> list[dict]:
+    """The courses enrolled on the session's day, with their attendance (two queries)."""
+    day = timezone.localtime(session.starts_at).date()
+    enrolments = (
+        Enrolment.objects.filter(group_id=session.group_id)
+        .active_on(day)
+        .select_related("course__patient")
+        .order_by("course__patient__name")
+    )
+    records = {a.course_id: a for a in Attendance.objects.filter(session=session)}
+    return [{"course": e.course, "attendance": records.get(e.course_id)} for e in enrolments]
+
+
+def sessions_on(day: date, *, therapist: User | None = None) -> QuerySet[Session]:
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    sessions = Session.objects.filter(starts_at__gte=start, starts_at__lt=start + timedelta(days=1))
+    if therapist is not None:
+        sessions = sessions.filter(group__therapists=therapist)
+    return sessions.select_related("group__module").order_by("starts_at")
+
+
+def appointments_on(day: date, *, clinician: User) -> QuerySet[Appointment]:
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    return (
+        Appointment.objects.filter(
+            clinician=clinician, starts_at__gte=start, starts_at__lt=start + timedelta(days=1)
+        )
+        .select_related("course__patient")
+        .order_by("starts_at")
+    )
+
+
+def week_grid(monday: date) -> dict:
+    """The week's sessions by weekday, for the groups-and-rooms calendar."""
+    start = timezone.make_aware(datetime.combine(monday, time.min))
+    sessions = (
+        Session.objects.filter(starts_at__gte=start, starts_at__lt=start + timedelta(days=7))
+        .select_related("group__module")
+        .order_by("starts_at")
+    )
+    days = {monday + timedelta(days=offset): [] for offset in range(5)}
+    for session in sessions:
+        day = timezone.localtime(session.starts_at).date()
+        if day in days:
+            days[day].append(session)
+    return days
+
+
+def open_groups() -> QuerySet[Group]:
+    today = timezone.localdate()
+    return Group.objects.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today)).select_related(
+        "module"
+    )
+
+
+def groups_with_seats() -> QuerySet[Group]:
+    """Open groups with their number of taken seats and waiting courses."""
+    return (
+        open_groups()
+        .annotate(
+            taken=Count("enrolments", filter=Q(enrolments__ends_on__isnull=True), distinct=True),
+            waiting=Count("waiting_list", filter=Q(waiting_list__status="waiting"), distinct=True),
+        )
+        .order_by("weekday", "start_time", "name")
+    )
+
+
+def attendance_summary(course: Course) -> dict:
+    """How many group sessions the patient attended, missed with notice, did not show for."""
+    counts = dict(
+        Attendance.objects.filter(course=course, session__status=Session.Status.PLANNED)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    return {status: counts.get(status, 0) for status in AttendanceStatus.values}

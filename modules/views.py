@@ -1,0 +1,457 @@
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from apu.access import log_patient_access
+from apu.models import User
+from apu.permissions import get_for_user_or_404, role_required
+from coordination import queries as coordination_queries
+from modules import queries, services
+from modules.forms import (
+    AppointmentAttendanceForm,
+    AppointmentForm,
+    AttendanceTapForm,
+    EndEnrolmentForm,
+    EnrolForm,
+    FormulationForm,
+    MoveSessionForm,
+    PlanForm,
+    SwitchForm,
+)
+from modules.models import (
+    Appointment,
+    AttendanceStatus,
+    CaseFormulation,
+    Enrolment,
+    Group,
+    NoShowReason,
+    Session,
+    TreatmentPlan,
+    WaitingListEntry,
+)
+from referrals import queries as referral_queries
+from referrals.models import Course
+
+CLINIC = (User.Role.CLINICIAN, User.Role.ADMIN)
+CLINIC_AND_COORDINATORS = (*CLINIC, User.Role.COORDINATOR)
+
+
+def _is_clinic(user: User) -> bool:
+    return user.is_superuser or user.role in CLINIC
+
+
+def _course(request: HttpRequest, pk: int) -> Course:
+    return get_for_user_or_404(
+        referral_queries.course_for_detail(request.user), request.user, pk=pk
+    )
+
+
+def _groups_open_for(course: Course):
+    return (
+        queries.open_groups()
+        .filter(module__is_group=True)
+        .exclude(enrolments__course=course, enrolments__ends_on__isnull=True)
+    )
+
+
+# --- The course page ----------------------------------------------------------------------
+
+
+@role_required(*CLINIC_AND_COORDINATORS)
+def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The course: pathway timeline, hours against the budget, plan, groups, appointments."""
+    course = _course(request, pk)
+    log_patient_access(request, course.patient, what="course")
+    meetings = list(coordination_queries.course_meetings(course))
+    is_clinic = _is_clinic(request.user)
+    plan = TreatmentPlan.objects.filter(course=course).prefetch_related("modules").first()
+    context = {
+        "course": course,
+        "meetings": meetings,
+        "timeline": coordination_queries.timeline(course, meetings),
+        "hours": queries.course_hours(course),
+        "plan": plan,
+        "enrolments": course.enrolments.select_related("group__module").order_by("-starts_on"),
+        "appointments": course.appointments.select_related("clinician", "no_show_reason").order_by(
+            "-starts_at"
+        ),
+        "attendance_summary": queries.attendance_summary(course),
+        "is_clinic": is_clinic,
+        # The case formulation is clinical: never fetched for a coordinator.
+        "formulation": CaseFormulation.objects.filter(course=course).first() if is_clinic else None,
+        "enrol_form": EnrolForm(groups=_groups_open_for(course)) if is_clinic else None,
+        "appointment_statuses": AttendanceStatus.choices,
+        "no_show_reasons": NoShowReason.objects.filter(active=True) if is_clinic else [],
+    }
+    return render(request, "modules/course_detail.html", context)
+
+
+@require_POST
+@role_required(*CLINIC_AND_COORDINATORS)
+def course_enrol(request: HttpRequest, pk: int) -> HttpResponse:
+    course = _course(request, pk)
+    _require_clinic_after_reach(request)
+    form = EnrolForm(request.POST, groups=_groups_open_for(course))
+    if form.is_valid():
+        try:
+            result = services.enrol(
+                course,
+                form.cleaned_data["group"],
+                by=request.user,
+                starts_on=form.cleaned_data["starts_on"],
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            if isinstance(result, WaitingListEntry):
+                messages.warning(
+                    request, _("The group is full; the patient is on its waiting list.")
+                )
+            else:
+                messages.success(request, _("The patient has joined the group."))
+    else:
+        messages.error(request, _("Choose a group and a start date."))
+    return redirect("course_detail", pk=course.pk)
+
+
+def _require_clinic_after_reach(request: HttpRequest) -> None:
+    # Called after the object was found within reach, so out of reach stays a 404.
+    if not _is_clinic(request.user):
+        raise PermissionDenied
+
+
+def _enrolment(request: HttpRequest, pk: int) -> Enrolment:
+    try:
+        return Enrolment.objects.for_user(request.user).select_related("course", "group").get(pk=pk)
+    except (Enrolment.DoesNotExist, ValueError) as error:
+        raise Http404 from error
+
+
+@require_POST
+@role_required(*CLINIC)
+def enrolment_end(request: HttpRequest, pk: int) -> HttpResponse:
+    enrolment = _enrolment(request, pk)
+    form = EndEnrolmentForm(request.POST)
+    if form.is_valid():
+        try:
+            waiting = services.end_enrolment(
+                enrolment, by=request.user, ends_on=form.cleaned_data["ends_on"]
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("The patient has left the group."))
+            if waiting:
+                messages.info(
+                    request, _("A seat is free: offer it to the first on the waiting list.")
+                )
+    return redirect("course_detail", pk=enrolment.course_id)
+
+
+@require_POST
+@role_required(*CLINIC)
+def enrolment_switch(request: HttpRequest, pk: int) -> HttpResponse:
+    enrolment = _enrolment(request, pk)
+    form = SwitchForm(request.POST, groups=_groups_open_for(enrolment.course))
+    if form.is_valid():
+        try:
+            services.switch_group(
+                enrolment, form.cleaned_data["group"], by=request.user, on=form.cleaned_data["on"]
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("The patient has switched group."))
+    else:
+        messages.error(request, _("Choose the new group and the date."))
+    return redirect("course_detail", pk=enrolment.course_id)
+
+
+@require_POST
+@role_required(*CLINIC)
+def waiting_enrol(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        entry = WaitingListEntry.objects.select_related("group").get(
+            pk=pk, course__in=Course.objects.for_user(request.user)
+        )
+    except (WaitingListEntry.DoesNotExist, ValueError) as error:
+        raise Http404 from error
+    try:
+        services.enrol_from_waiting_list(entry, by=request.user, starts_on=timezone.localdate())
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The waiting patient has the seat."))
+    return redirect("modules:group_detail", pk=entry.group_id)
+
+
+# --- Groups and sessions -----------------------------------------------------------------------
+
+
+@role_required(*CLINIC)
+def group_list(request: HttpRequest) -> HttpResponse:
+    """The groups, and a week calendar of groups and rooms."""
+    try:
+        chosen = date.fromisoformat(request.GET.get("week", ""))
+    except ValueError:
+        chosen = timezone.localdate()
+    monday = chosen - timedelta(days=chosen.weekday())
+    context = {
+        "groups": queries.groups_with_seats(),
+        "week": queries.week_grid(monday),
+        "monday": monday,
+        "previous_week": monday - timedelta(weeks=1),
+        "next_week": monday + timedelta(weeks=1),
+        "iso_week": monday.isocalendar()[1],
+    }
+    return render(request, "modules/group_list.html", context)
+
+
+@role_required(*CLINIC)
+def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        group = Group.objects.select_related("module").prefetch_related("therapists").get(pk=pk)
+    except (Group.DoesNotExist, ValueError) as error:
+        raise Http404 from error
+    today = timezone.localdate()
+    context = {
+        "group": group,
+        "enrolments": group.enrolments.filter(ends_on__isnull=True)
+        .select_related("course__patient")
+        .order_by("course__patient__name"),
+        "waiting": group.waiting_list.filter(status=WaitingListEntry.Status.WAITING).select_related(
+            "course__patient"
+        ),
+        "sessions": group.sessions.filter(starts_at__date__gte=today - timedelta(days=14)).order_by(
+            "starts_at"
+        )[:20],
+    }
+    return render(request, "modules/group_detail.html", context)
+
+
+@require_POST
+@role_required(*CLINIC)
+def group_generate(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        group = Group.objects.get(pk=pk)
+    except (Group.DoesNotExist, ValueError) as error:
+        raise Http404 from error
+    created = services.generate_sessions(group)
+    messages.success(request, _("%(count)d sessions added.") % {"count": len(created)})
+    return redirect("modules:group_detail", pk=group.pk)
+
+
+def _session(pk: int) -> Session:
+    try:
+        return Session.objects.select_related("group__module").get(pk=pk)
+    except (Session.DoesNotExist, ValueError) as error:
+        raise Http404 from error
+
+
+@role_required(*CLINIC)
+def session_attendance(request: HttpRequest, pk: int) -> HttpResponse:
+    """One tap per participant; each tap is saved without reloading (htmx)."""
+    session = _session(pk)
+    participants = queries.session_participants(session)
+    for row in participants:
+        log_patient_access(request, row["course"].patient, what="session attendance")
+    context = {
+        "session": session,
+        "participants": participants,
+        "statuses": AttendanceStatus.choices,
+    }
+    return render(request, "modules/session_attendance.html", context)
+
+
+@require_POST
+@role_required(*CLINIC)
+def session_tap(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _session(pk)
+    form = AttendanceTapForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(_("Unknown attendance."), status=400)
+    course = get_for_user_or_404(
+        Course.objects.select_related("patient"), request.user, pk=form.cleaned_data["course"]
+    )
+    error = ""
+    try:
+        record = services.record_attendance(
+            session, course, by=request.user, status=form.cleaned_data["status"]
+        )
+    except ValidationError as exc:
+        record = session.attendance.filter(course=course).first()
+        error = " ".join(exc.messages)
+    context = {
+        "session": session,
+        "row": {"course": course, "attendance": record},
+        "statuses": AttendanceStatus.choices,
+        "error": error,
+    }
+    status = 400 if error else 200
+    if request.htmx:
+        return render(
+            request, "modules/session_attendance.html#participant", context, status=status
+        )
+    if error:
+        messages.error(request, error)
+    return redirect("modules:session_attendance", pk=session.pk)
+
+
+@require_POST
+@role_required(*CLINIC)
+def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _session(pk)
+    services.cancel_session(session, by=request.user)
+    messages.success(request, _("The session is cancelled."))
+    return redirect("modules:group_detail", pk=session.group_id)
+
+
+@role_required(*CLINIC)
+def session_move(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _session(pk)
+    form = MoveSessionForm(
+        request.POST or None,
+        initial={"starts_at": timezone.localtime(session.starts_at), "room": session.room},
+    )
+    if request.method == "POST" and form.is_valid():
+        services.move_session(session, by=request.user, **form.cleaned_data)
+        messages.success(request, _("The session is moved."))
+        return redirect("modules:group_detail", pk=session.group_id)
+    return render(request, "modules/session_move.html", {"session": session, "form": form})
+
+
+# --- Appointments ----------------------------------------------------------------------------
+
+
+@role_required(*CLINIC_AND_COORDINATORS)
+def appointment_new(request: HttpRequest, pk: int) -> HttpResponse:
+    course = _course(request, pk)
+    _require_clinic_after_reach(request)
+    form = AppointmentForm(
+        request.POST or None,
+        initial={"clinician": request.user.pk if request.user.is_clinician else None},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.book_appointment(course, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The appointment is booked."))
+            return redirect("course_detail", pk=course.pk)
+    log_patient_access(request, course.patient, what="course")
+    return render(request, "modules/appointment_form.html", {"course": course, "form": form})
+
+
+@require_POST
+@role_required(*CLINIC)
+def appointment_attendance(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        appointment = Appointment.objects.for_user(request.user).get(pk=pk)
+    except (Appointment.DoesNotExist, ValueError) as error:
+        raise Http404 from error
+    form = AppointmentAttendanceForm(request.POST)
+    if form.is_valid():
+        try:
+            services.record_appointment_attendance(
+                appointment, by=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("The attendance is saved."))
+    else:
+        messages.error(request, _("Choose the attendance."))
+    return redirect("course_detail", pk=appointment.course_id)
+
+
+# --- Case formulation and plan ------------------------------------------------------------------
+
+
+@role_required(*CLINIC_AND_COORDINATORS)
+def formulation_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    course = _course(request, pk)
+    _require_clinic_after_reach(request)
+    current = CaseFormulation.objects.filter(course=course).first()
+    initial = {"version": current.version if current else 0}
+    if current:
+        initial |= {
+            name: getattr(current, name) for name in services.Formulation.__dataclass_fields__
+        }
+    form = FormulationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        version = data.pop("version")
+        try:
+            services.save_case_formulation(
+                course, by=request.user, version=version, text=services.Formulation(**data)
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The case formulation is saved."))
+            return redirect("course_detail", pk=course.pk)
+    log_patient_access(request, course.patient, what="case formulation")
+    context = {"course": course, "form": form, "current": current}
+    return render(
+        request, "modules/formulation_form.html", context, status=400 if form.errors else 200
+    )
+
+
+@role_required(*CLINIC_AND_COORDINATORS)
+def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    course = _course(request, pk)
+    _require_clinic_after_reach(request)
+    current = TreatmentPlan.objects.filter(course=course).prefetch_related("modules").first()
+    initial = {
+        "version": current.version if current else 0,
+        "intensity": TreatmentPlan.Intensity.MEDIUM,
+    }
+    if current:
+        initial |= {
+            "modules": list(current.modules.all()),
+            "goals": current.goals,
+            "intensity": current.intensity,
+        }
+    form = PlanForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            services.save_plan(
+                course,
+                by=request.user,
+                version=data.pop("version"),
+                modules=list(data.pop("modules")),
+                **data,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The treatment plan is saved."))
+            return redirect("course_detail", pk=course.pk)
+    log_patient_access(request, course.patient, what="treatment plan")
+    context = {"course": course, "form": form, "current": current}
+    return render(request, "modules/plan_form.html", context, status=400 if form.errors else 200)
+
+
+# --- The clinician's day -----------------------------------------------------------------------
+
+
+@role_required(*CLINIC)
+def today(request: HttpRequest) -> HttpResponse:
+    """Today's sessions and appointments of the user, and courses to follow up."""
+    day = timezone.localdate()
+    context = {
+        "day": day,
+        "sessions": queries.sessions_on(day, therapist=request.user),
+        "all_sessions": queries.sessions_on(day),
+        "appointments": queries.appointments_on(day, clinician=request.user),
+        "follow_up": queries.follow_up_courses(request.user),
+    }
+    return render(request, "modules/today.html", context)
