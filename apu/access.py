@@ -23,3 +23,21 @@ def accesses_to(patient: models.Model) -> models.QuerySet[AccessLog]:
     return AccessLog.objects.filter(
         content_type=ContentType.objects.get_for_model(patient), object_id=patient.pk
     ).select_related("user")
+
+
+def log_patient_accesses(request: HttpRequest, patients, *, what: str) -> list[AccessLog]:
+    """Log a look at several patients at once (a list page): one row each, one query."""
+    patients = list(patients)
+    if not patients:
+        return []
+    content_type = ContentType.objects.get_for_model(patients[0])
+    return AccessLog.objects.bulk_create(
+        AccessLog(
+            user=request.user,
+            content_type=content_type,
+            object_id=patient.pk,
+            what=what[:200],
+            path=request.path[:500],
+        )
+        for patient in patients
+    )

@@ -28,6 +28,7 @@ NAVIGATION: list[NavItem] = [
     NavItem(_("Referrals"), "referrals:referral_list", STAFF_ROLES | {User.Role.COORDINATOR}),
     NavItem(_("Meetings"), "coordination:worklist", STAFF_ROLES | {User.Role.COORDINATOR}),
     NavItem(_("Groups"), "modules:group_list", STAFF_ROLES),
+    NavItem(_("Measurements"), "evaluation:worklist", STAFF_ROLES),
     NavItem(_("Administration"), "admin:index", frozenset({User.Role.ADMIN}), staff_only=True),
 ]
 

@@ -7,7 +7,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from apu import views
-from modules import views as modules_views
+from evaluation import views as evaluation_views
 
 apu_patterns = [
     path("", views.home, name="home"),
@@ -49,9 +49,10 @@ urlpatterns = [
     path("", include("referrals.urls")),
     path("", include("coordination.urls")),
     path("", include("modules.urls")),
-    # The course page is composed by the highest app that adds to it (now modules); its
-    # URL name stays "course_detail" so every app's templates can link to it.
-    path("courses/<int:pk>/", modules_views.course_detail, name="course_detail"),
+    path("", include("evaluation.urls")),
+    # The course page is composed by the highest app that adds to it (evaluation); its URL
+    # name stays "course_detail" so every app's templates can link to it.
+    path("courses/<int:pk>/", evaluation_views.course_detail, name="course_detail"),
     # One login for the whole site, so lock-out and two-factor apply to the admin too.
     path("admin/login/", views.admin_login),
     path("admin/", admin.site.urls),

@@ -51,6 +51,7 @@ STALE = _(
     "Check the current version below and save again."
 )
 WAITING_NOT_OPEN = _("This waiting-list place is no longer waiting.")
+STILL_FULL = _("The group is full; the patient is on its waiting list.")
 
 
 def _require_clinic(user: User) -> None:
@@ -182,10 +183,11 @@ def enrol_from_waiting_list(entry: WaitingListEntry, *, by: User, starts_on: dat
     entry = WaitingListEntry.objects.select_for_update().get(pk=entry.pk)
     if entry.status != WaitingListEntry.Status.WAITING:
         raise ValidationError(WAITING_NOT_OPEN, code="not_waiting")
+    # Count the seats under the group's lock, as enrol() does: for a course already on the
+    # waiting list enrol() would only answer "already waiting", not that the group is full.
+    if _open_seats(Group.objects.select_for_update().get(pk=entry.group_id)) <= 0:
+        raise ValidationError(STILL_FULL, code="full")
     result = enrol(entry.course, entry.group, by=by, starts_on=starts_on)
-    if isinstance(result, WaitingListEntry):
-        # Still full: enrol() refused to double-book; the entry stays where it was.
-        raise ValidationError(FULL_FOR_SWITCH, code="full")
     entry.status = WaitingListEntry.Status.ENROLLED
     entry.save(update_fields=["status"])
     return result

@@ -63,15 +63,12 @@ def _groups_open_for(course: Course):
 # --- The course page ----------------------------------------------------------------------
 
 
-@role_required(*CLINIC_AND_COORDINATORS)
-def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The course: pathway timeline, hours against the budget, plan, groups, appointments."""
-    course = _course(request, pk)
-    log_patient_access(request, course.patient, what="course")
+def course_context(request: HttpRequest, course: Course) -> dict:
+    """What the course page shows of the pathway and the treatment (a higher app adds more)."""
     meetings = list(coordination_queries.course_meetings(course))
     is_clinic = _is_clinic(request.user)
     plan = TreatmentPlan.objects.filter(course=course).prefetch_related("modules").first()
-    context = {
+    return {
         "course": course,
         "meetings": meetings,
         "timeline": coordination_queries.timeline(course, meetings),
@@ -89,7 +86,13 @@ def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "appointment_statuses": AttendanceStatus.choices,
         "no_show_reasons": NoShowReason.objects.filter(active=True) if is_clinic else [],
     }
-    return render(request, "modules/course_detail.html", context)
+
+
+def get_course(request: HttpRequest, pk: int) -> Course:
+    """The course within the user's reach (404 otherwise), its look access-logged."""
+    course = _course(request, pk)
+    log_patient_access(request, course.patient, what="course")
+    return course
 
 
 @require_POST

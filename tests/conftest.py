@@ -43,9 +43,18 @@ def load_reference_data() -> None:
     from referrals.models import DiagnosisCode
 
     ensure_region_municipalities(Municipality)
-    if not DiagnosisCode.objects.exists():
-        codes = importlib.import_module("referrals.migrations.0002_icd10_f_chapter_and_code_lists")
-        codes.load(apps, None)
+    from evaluation.models import ItemLabel
+    from modules.models import Module, NoShowReason
+
+    data_migrations = [
+        (DiagnosisCode, "referrals.migrations.0002_icd10_f_chapter_and_code_lists"),
+        (Module, "modules.migrations.0002_treatment_menu"),
+        (NoShowReason, "modules.migrations.0003_no_show_reasons"),
+        (ItemLabel, "evaluation.migrations.0002_item_labels"),
+    ]
+    for model, migration in data_migrations:
+        if not model.objects.exists():
+            importlib.import_module(migration).load(apps, None)
 
 
 @pytest.fixture

@@ -16,3 +16,15 @@ document.addEventListener("click", function (event) {
     window.print();
   }
 });
+
+// Safety warning as soon as a flagged answer above 0 is chosen: <input data-warn-above-zero="id">.
+document.addEventListener("change", function (event) {
+  var input = event.target;
+  var target = input.getAttribute && input.getAttribute("data-warn-above-zero");
+  if (target) {
+    var warning = document.getElementById(target);
+    if (warning) {
+      warning.hidden = !(parseInt(input.value, 10) > 0);
+    }
+  }
+});

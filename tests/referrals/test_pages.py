@@ -1231,9 +1231,10 @@ def test_coordinator_sees_own_municipality_course(
 #   11. the case formulation (clinic only)
 #   12. the group enrolments
 #   13. the individual appointments
-#   14-16. saving the session: savepoint, update, release
+#   14. the outcome measurements for the charts (clinic only)
+#   15-17. saving the session: savepoint, update, release
 # (A course awaiting its intake meeting shows no enrolment form, so no group choices.)
-COURSE_QUERIES = 16
+COURSE_QUERIES = 17
 
 
 def test_course_detail_runs_a_fixed_number_of_queries(

@@ -1,0 +1,133 @@
+"""Outcome measurements, item by item, at fixed points of each course."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from apu.models import User
+from evaluation.instruments import INSTRUMENTS
+from referrals.models import Course
+
+INSTRUMENT_CHOICES = [(code, code) for code in INSTRUMENTS]
+
+
+class ItemLabel(models.Model):
+    """A short label for one item of an instrument; the official wording may be loaded by an
+    admin as data (it is not part of the code)."""
+
+    instrument = models.CharField(_("instrument"), max_length=8, choices=INSTRUMENT_CHOICES)
+    number = models.PositiveSmallIntegerField(_("item"))
+    label_da = models.CharField(_("Danish label"), max_length=200)
+    label_en = models.CharField(_("English label"), max_length=200)
+    official_da = models.TextField(_("official Danish wording"), blank=True)
+    official_en = models.TextField(_("official English wording"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["instrument", "number"]
+        verbose_name = _("item label")
+        verbose_name_plural = _("item labels")
+        constraints = [
+            models.UniqueConstraint(fields=["instrument", "number"], name="item_label_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} {self.number}"
+
+    @property
+    def text(self) -> str:
+        english = (get_language() or "da").startswith("en")
+        official = self.official_en if english else self.official_da
+        return official or (self.label_en if english else self.label_da)
+
+
+class MeasurementQuerySet(models.QuerySet):
+    def for_user(self, user: User) -> "MeasurementQuerySet":
+        return self.filter(course__in=Course.objects.for_user(user))
+
+
+class Measurement(models.Model):
+    """One completed questionnaire at one point of a course, with its score as computed."""
+
+    class Point(models.TextChoices):
+        BASELINE = "baseline", _("Baseline (intake)")
+        MIDPOINT = "midpoint", _("Midpoint")
+        DISCHARGE = "discharge", _("Discharge")
+        FOLLOW_UP = "follow_up", _("Follow-up (3 months after discharge)")
+
+    course = models.ForeignKey(
+        Course, verbose_name=_("course"), on_delete=models.PROTECT, related_name="measurements"
+    )
+    instrument = models.CharField(_("instrument"), max_length=8, choices=INSTRUMENT_CHOICES)
+    point = models.CharField(_("measurement point"), max_length=10, choices=Point)
+    answered_on = models.DateField(_("answered"))
+    total = models.PositiveSmallIntegerField(_("total"))
+    band = models.CharField(_("band"), max_length=24)
+    flags = models.JSONField(_("flags"), default=list, blank=True)
+    percentage = models.PositiveSmallIntegerField(_("percentage"), null=True, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    entered_at = models.DateTimeField(_("entered"), default=timezone.now)
+    history = HistoricalRecords()
+
+    objects = MeasurementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["answered_on", "pk"]
+        verbose_name = _("measurement")
+        verbose_name_plural = _("measurements")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course", "instrument", "point"], name="measurement_once_per_point"
+            ),
+            models.CheckConstraint(
+                condition=Q(point__in=["baseline", "midpoint", "discharge", "follow_up"]),
+                name="measurement_point_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(instrument__in=list(INSTRUMENTS)), name="measurement_instrument_known"
+            ),
+        ]
+        indexes = [
+            # The clinic's safety list: measurements with a flag, newest first.
+            models.Index(
+                fields=["-entered_at"], name="measurement_flagged", condition=~Q(flags=[])
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} {self.get_point_display()}"
+
+    @property
+    def item9_positive(self) -> bool:
+        return "item9_positive" in self.flags
+
+
+class Answer(models.Model):
+    """One item's answer, so every item is kept, not just the total."""
+
+    measurement = models.ForeignKey(
+        Measurement, verbose_name=_("measurement"), on_delete=models.CASCADE, related_name="answers"
+    )
+    number = models.PositiveSmallIntegerField(_("item"))
+    value = models.PositiveSmallIntegerField(_("answer"))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["measurement", "number"]
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        constraints = [
+            models.UniqueConstraint(fields=["measurement", "number"], name="answer_once_per_item")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}: {self.value}"
