@@ -6,10 +6,11 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from apu.models import User
 from evaluation.instruments import INSTRUMENTS
-from evaluation.models import Measurement
+from evaluation.models import ImprovementNote, Measurement, ResearchConsent
 from evaluation.queries import point_dates
 from evaluation.services import record_measurement
 from referrals.models import Course
@@ -44,6 +45,49 @@ def answers_for(rng: random.Random, instrument: str, target: int) -> list[int]:
     return answers
 
 
+NOTES = [
+    (400, "SMS-påmindelse før første samtale", "Automatisk SMS dagen før første samtale."),
+    (250, "Fast tid til indsatsmøder", "Faste ugentlige tider reserveret til koordinerende møder."),
+    (
+        120,
+        "Ny velkomst i recoverygruppen",
+        "Recovery-mentoren tager imod nye deltagere før første gang.",
+    ),
+]
+
+
+def seed_notes_and_consent(rng: random.Random, clinician: User, today) -> None:
+    """Three improvement notes, and research consent for most patients (a few withdrawn)."""
+    if not ImprovementNote.objects.exists():
+        for days_ago, title, description in NOTES:
+            ImprovementNote.objects.create(
+                date=today - timedelta(days=days_ago),
+                title=title,
+                description=description,
+                created_by=clinician,
+            )
+    if ResearchConsent.objects.exists():
+        return
+    consents = []
+    for patient_id, first_contact in Course.objects.values_list(
+        "patient_id", "referral__first_contact"
+    ):
+        if rng.random() < 0.8:
+            withdrawn = today - timedelta(days=rng.randint(1, 30)) if rng.random() < 0.05 else None
+            given = first_contact + timedelta(days=rng.randint(5, 25))
+            if given > today or (withdrawn and withdrawn < given):
+                continue
+            consents.append(
+                ResearchConsent(
+                    patient_id=patient_id,
+                    given_on=given,
+                    withdrawn_on=withdrawn,
+                    recorded_by=clinician,
+                )
+            )
+    bulk_create_with_history(consents, ResearchConsent)
+
+
 def seed(*, stdout=None) -> int:
     if Measurement.objects.exists():
         return 0
@@ -57,6 +101,7 @@ def seed(*, stdout=None) -> int:
         "patient", "referral", "discharge"
     )
     with transaction.atomic():
+        seed_notes_and_consent(rng, clinician, today)
         for course in courses.order_by("pk"):
             if rng.random() < 0.12:
                 continue  # some patients never fill in the questionnaires

@@ -48,3 +48,14 @@ class MeasurementForm(forms.Form):
 
     def answers(self) -> list[int]:
         return [self.cleaned_data[name] for name in self.fields if name.startswith("item_")]
+
+
+class ImprovementNoteForm(forms.Form):
+    date = forms.DateField(label=_("Date of the change"), widget=DateInput())
+    title = forms.CharField(label=_("Change"), max_length=120)
+    description = forms.CharField(
+        label=_("What was changed and why"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=5000,
+    )

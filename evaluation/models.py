@@ -131,3 +131,81 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number}: {self.value}"
+
+
+class ConsentQuerySet(models.QuerySet):
+    def for_user(self, user: User) -> "ConsentQuerySet":
+        from referrals.models import Patient
+
+        return self.filter(patient__in=Patient.objects.for_user(user))
+
+    def active_on(self, day) -> "ConsentQuerySet":
+        return self.filter(given_on__lte=day).filter(
+            Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=day)
+        )
+
+
+class ResearchConsent(models.Model):
+    """A patient's consent to research use of their pseudonymised data."""
+
+    class Scope(models.TextChoices):
+        OUTCOMES = "outcomes", _("Outcome measurements and course data")
+        OUTCOMES_AND_FOLLOW_UP = (
+            "follow_up",
+            _("Outcomes, course data and contact for follow-up studies"),
+        )
+
+    patient = models.ForeignKey(
+        "referrals.Patient",
+        verbose_name=_("patient"),
+        on_delete=models.PROTECT,
+        related_name="research_consents",
+    )
+    given_on = models.DateField(_("given"))
+    scope = models.CharField(_("scope"), max_length=12, choices=Scope, default=Scope.OUTCOMES)
+    withdrawn_on = models.DateField(_("withdrawn"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    objects = ConsentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-given_on", "pk"]
+        verbose_name = _("research consent")
+        verbose_name_plural = _("research consents")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gte=models.F("given_on")),
+                name="consent_withdrawn_after_given",
+            ),
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=Q(withdrawn_on__isnull=True),
+                name="consent_one_active_per_patient",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()} {self.given_on:%d.%m.%Y}"
+
+
+class ImprovementNote(models.Model):
+    """A dated change in practice (PDSA), shown on the run charts to see if it helped."""
+
+    date = models.DateField(_("date"))
+    title = models.CharField(_("change"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["date", "pk"]
+        verbose_name = _("improvement note")
+        verbose_name_plural = _("improvement log")
+
+    def __str__(self) -> str:
+        return f"{self.date:%d.%m.%Y} {self.title}"

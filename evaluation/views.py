@@ -2,15 +2,19 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from apu.access import log_patient_accesses
 from apu.models import User
 from apu.permissions import role_required
+from evaluation import dashboard as dashboard_data
 from evaluation import queries, services
-from evaluation.forms import MeasurementForm
+from evaluation.dashboard import DashboardFilterForm
+from evaluation.forms import ImprovementNoteForm, MeasurementForm
 from evaluation.instruments import BAND_LABELS, INSTRUMENTS
+from evaluation.models import ImprovementNote
 from modules.views import course_context, get_course
 
 ITEM9_WARNING = gettext_lazy(
@@ -85,3 +89,60 @@ def worklist(request: HttpRequest) -> HttpResponse:
         request, [item.course.patient for item in context["flagged"]], what="flagged measurement"
     )
     return render(request, "evaluation/worklist.html", context)
+
+
+# --- The Lean dashboard ------------------------------------------------------------------
+
+
+@role_required(*CLINIC_AND_COORDINATORS)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """KPIs as monthly run charts with medians and signals; tables; exports."""
+    form = DashboardFilterForm(request.GET or None, user=request.user)
+    filters = form.filters(request.user)
+    context = dashboard_data.build(request.user, filters)
+    context.update(
+        {
+            "form": form,
+            "filters": filters,
+            "tables": dashboard_data.TABLES,
+            "query": request.GET.urlencode(),
+        }
+    )
+    return render(request, "evaluation/dashboard.html", context)
+
+
+@role_required(*CLINIC_AND_COORDINATORS)
+def dashboard_table_export(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
+    """One dashboard table as CSV or XLSX, with the same filters as the page."""
+    if table not in dashboard_data.TABLES or fmt not in ("csv", "xlsx"):
+        raise Http404
+    form = DashboardFilterForm(request.GET or None, user=request.user)
+    data = dashboard_data.build(request.user, form.filters(request.user))
+    header, rows = dashboard_data.table_rows(table, data)
+    filename = f"apu-{table}-{timezone.localdate():%Y%m%d}.{fmt}"
+    if fmt == "csv":
+        response = HttpResponse(
+            dashboard_data.as_csv(header, rows), content_type="text/csv; charset=utf-8"
+        )
+    else:
+        body = dashboard_data.as_xlsx(header, rows, title=table)
+        response = HttpResponse(
+            body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@role_required(*CLINIC_AND_COORDINATORS)
+def improvement_log(request: HttpRequest) -> HttpResponse:
+    """The PDSA log: dated changes in practice, shown on the run charts."""
+    form = ImprovementNoteForm(request.POST or None)
+    if request.method == "POST":
+        if not _is_clinic(request.user):
+            raise PermissionDenied
+        if form.is_valid():
+            ImprovementNote.objects.create(created_by=request.user, **form.cleaned_data)
+            messages.success(request, _("The change is in the improvement log."))
+            return redirect("evaluation:improvement_log")
+    notes = ImprovementNote.objects.select_related("created_by").order_by("-date", "-pk")
+    return render(request, "evaluation/improvement_log.html", {"form": form, "notes": notes})
