@@ -130,6 +130,7 @@ def build(user: User, filters: kpis.Filters) -> dict:
         "quadrants": kpis.quadrant_mix(user, filters),
         "outcomes": kpis.outcome_change(user, filters),
         "notes": notes,
+        "years": kpis.courses_per_year(user, filters),
     }
 
 

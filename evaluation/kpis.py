@@ -26,7 +26,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, TruncDate, TruncMonth
+from django.db.models.functions import Cast, Coalesce, ExtractYear, TruncDate, TruncMonth
 
 from apu.models import User
 from coordination.models import Discharge, Meeting
@@ -36,6 +36,8 @@ from modules.models import CHARGED, Appointment, Attendance, AttendanceStatus, S
 from referrals.models import Course, Decision, Referral, Screening
 
 ON_TIME_DAYS = 21
+# The clinic's norm of courses started per year: 200 at the start, rising to 280.
+NORM_FIRST_YEAR, NORM_STEP, NORM_FULL = 200, 40, 280
 
 
 class Median(Aggregate):
@@ -97,6 +99,29 @@ def courses_started(user: User, filters: Filters):
         .order_by("month")
     )
     return _series(rows)
+
+
+def norm_for_year(year: int, first_year: int) -> int:
+    """The yearly norm of started courses: 200 the first year, rising by 40 a year to 280."""
+    return min(NORM_FULL, NORM_FIRST_YEAR + NORM_STEP * max(0, year - first_year))
+
+
+def courses_per_year(user: User, filters: Filters):
+    """Courses started per calendar year (whole years, ignoring the period) against the norm."""
+    rows = list(
+        _courses(user, filters)
+        .annotate(year=ExtractYear("start"))
+        .values("year")
+        .annotate(n=Count("pk"))
+        .order_by("year")
+    )
+    if not rows:
+        return []
+    first = rows[0]["year"]
+    return [
+        {"year": row["year"], "started": row["n"], "norm": norm_for_year(row["year"], first)}
+        for row in rows
+    ]
 
 
 def intake_timeliness(user: User, filters: Filters):
