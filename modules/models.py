@@ -181,7 +181,16 @@ class Session(models.Model):
 
 class EnrolmentQuerySet(models.QuerySet):
     def active_on(self, day) -> "EnrolmentQuerySet":
-        return self.filter(starts_on__lte=day).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+        """Enrolments running on ``day``; a discharge ends a course's seats on its date."""
+        return (
+            self.filter(starts_on__lte=day)
+            .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+            .exclude(course__discharge__date__lt=day)
+        )
+
+    def holding_seat(self) -> "EnrolmentQuerySet":
+        """Open enrolments that take a seat now: a discharged course's seat is free again."""
+        return self.filter(ends_on__isnull=True).exclude(course__status=Course.Status.DISCHARGED)
 
     def for_user(self, user: User) -> "EnrolmentQuerySet":
         return self.filter(course__in=Course.objects.for_user(user))

@@ -183,7 +183,12 @@ def groups_with_seats() -> QuerySet[Group]:
     return (
         open_groups()
         .annotate(
-            taken=Count("enrolments", filter=Q(enrolments__ends_on__isnull=True), distinct=True),
+            taken=Count(
+                "enrolments",
+                filter=Q(enrolments__ends_on__isnull=True)
+                & ~Q(enrolments__course__status=Course.Status.DISCHARGED),
+                distinct=True,
+            ),
             waiting=Count("waiting_list", filter=Q(waiting_list__status="waiting"), distinct=True),
         )
         .order_by("weekday", "start_time", "name")

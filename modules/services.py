@@ -79,7 +79,11 @@ def generate_sessions(
         last = min(last, group.ends_on)
     skip = danish_holidays(range(first.year, last.year + 1)) if skip_holidays else set()
     day = first + timedelta(days=(group.weekday - first.weekday()) % 7)
+    # A slot the group ever had a session at is not generated again, even when that session
+    # was moved since (its history keeps the slot): pressing the button weekly must not put
+    # a second session into a week whose session was moved.
     existing = set(group.sessions.values_list("starts_at", flat=True))
+    existing |= set(Session.history.filter(group_id=group.pk).values_list("starts_at", flat=True))
     created = []
     while day <= last:
         starts_at = timezone.make_aware(datetime.combine(day, group.start_time))
@@ -124,14 +128,15 @@ def move_session(session: Session, *, by: User, starts_at: datetime, room: str) 
 
 
 def _open_seats(group: Group) -> int:
-    return group.capacity - group.enrolments.filter(ends_on__isnull=True).count()
+    return group.capacity - group.enrolments.holding_seat().count()
 
 
 @transaction.atomic
 def enrol(
     course: Course, group: Group, *, by: User, starts_on: date
 ) -> Enrolment | WaitingListEntry:
-    """Give the course a seat from ``starts_on``; a full group puts it on the waiting list.
+    """Give the course a seat from ``starts_on``; a full group puts it on the waiting list,
+    and free seats go to the waiting list in order before anyone new.
 
     The group row is locked first, so two clinicians taking the last seat at the same
     moment are served one after the other: one gets the seat, the other a waiting place.
@@ -145,10 +150,16 @@ def enrol(
         raise ValidationError(ALREADY_ENROLLED, code="already_enrolled")
     if not group.open_for_intake:
         raise ValidationError(GROUP_CLOSED, code="closed")
-    if _open_seats(group) <= 0:
-        if group.waiting_list.filter(
-            course=course, status=WaitingListEntry.Status.WAITING
-        ).exists():
+    waiting = list(
+        group.waiting_list.filter(status=WaitingListEntry.Status.WAITING)
+        .order_by("added_at", "pk")
+        .values_list("course_id", flat=True)
+    )
+    # Those already waiting come first: a course may take a free seat only if the free
+    # seats outnumber the waiting courses ahead of it.
+    ahead = waiting.index(course.pk) if course.pk in waiting else len(waiting)
+    if _open_seats(group) <= ahead:
+        if course.pk in waiting:
             raise ValidationError(ALREADY_WAITING, code="already_waiting")
         return WaitingListEntry.objects.create(group=group, course=course, wanted_from=starts_on)
     return Enrolment.objects.create(course=course, group=group, starts_on=starts_on, created_by=by)
@@ -185,7 +196,14 @@ def enrol_from_waiting_list(entry: WaitingListEntry, *, by: User, starts_on: dat
         raise ValidationError(WAITING_NOT_OPEN, code="not_waiting")
     # Count the seats under the group's lock, as enrol() does: for a course already on the
     # waiting list enrol() would only answer "already waiting", not that the group is full.
-    if _open_seats(Group.objects.select_for_update().get(pk=entry.group_id)) <= 0:
+    group = Group.objects.select_for_update().get(pk=entry.group_id)
+    queue = list(
+        group.waiting_list.filter(status=WaitingListEntry.Status.WAITING)
+        .order_by("added_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    ahead = queue.index(entry.pk)
+    if _open_seats(group) <= ahead:
         raise ValidationError(STILL_FULL, code="full")
     result = enrol(entry.course, entry.group, by=by, starts_on=starts_on)
     entry.status = WaitingListEntry.Status.ENROLLED

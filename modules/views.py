@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from apu.access import log_patient_access
+from apu.access import log_patient_access, log_patient_accesses
 from apu.models import User
 from apu.permissions import get_for_user_or_404, role_required
 from coordination import queries as coordination_queries
@@ -225,7 +225,7 @@ def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     context = {
         "group": group,
-        "enrolments": group.enrolments.filter(ends_on__isnull=True)
+        "enrolments": group.enrolments.holding_seat()
         .select_related("course__patient")
         .order_by("course__patient__name"),
         "waiting": group.waiting_list.filter(status=WaitingListEntry.Status.WAITING).select_related(
@@ -262,8 +262,10 @@ def session_attendance(request: HttpRequest, pk: int) -> HttpResponse:
     """One tap per participant; each tap is saved without reloading (htmx)."""
     session = _session(pk)
     participants = queries.session_participants(session)
-    for row in participants:
-        log_patient_access(request, row["course"].patient, what="session attendance")
+    # One insert for all participants, so a full group costs the same queries as one patient.
+    log_patient_accesses(
+        request, [row["course"].patient for row in participants], what="session attendance"
+    )
     context = {
         "session": session,
         "participants": participants,
