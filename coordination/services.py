@@ -10,6 +10,7 @@ from datetime import date, datetime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from apu.models import User
@@ -41,9 +42,12 @@ CLINIC_ONLY = _("Only clinic staff can do this.")
 class StaleEdit(ValidationError):
     """The form started from an older version of the meeting than the one saved now."""
 
-    def __init__(self, changes: list[tuple[str, str]]):
+    def __init__(self, changes: list[tuple[str, str]], *, version: int | None = None):
         super().__init__(STALE, code="stale")
         self.changes = changes
+        # The version saved now: the refused form carries it, so saving again after checking
+        # the changes goes through instead of being refused over and over.
+        self.version = version
 
 
 def _is_clinic(user: User) -> bool:
@@ -109,26 +113,49 @@ def _locked(meeting: Meeting, version: int) -> Meeting:
     if current.course.status == Course.Status.DISCHARGED:
         raise ValidationError(CLOSED_COURSE, code="closed")
     if current.version != version:
-        raise StaleEdit(changes_since(current, version))
+        raise StaleEdit(changes_since(current, version), version=current.version)
     return current
 
 
 def changes_since(meeting: Meeting, version: int) -> list[tuple[str, str]]:
     """(field label, value now) for each field changed since ``version`` was saved."""
-    old = meeting.history.filter(version=version).order_by("-history_date").first()
-    new = meeting.history.order_by("-history_date").first()
+    # history_id breaks ties: two saves can carry the same timestamp (one clock tick).
+    newest_first = ("-history_date", "-history_id")
+    old = meeting.history.filter(version=version).order_by(*newest_first).first()
+    new = meeting.history.order_by(*newest_first).first()
     if old is None or new is None:
         return []
     delta = new.diff_against(old, excluded_fields=["version", "updated_at", "outcome_recorded_at"])
-    changes = []
-    for change in delta.changes:
-        field = Meeting._meta.get_field(change.field)
-        value = getattr(meeting, f"get_{change.field}_display", None)
-        shown = value() if value else change.new
-        if isinstance(shown, list):
-            shown = ", ".join(str(item) for item in shown)
-        changes.append((str(field.verbose_name), "" if shown is None else str(shown)))
-    return changes
+    # The newest history row is the row as saved now, so the values come from ``meeting``.
+    return [
+        (str(Meeting._meta.get_field(change.field).verbose_name), _shown(meeting, change.field))
+        for change in delta.changes
+    ]
+
+
+def _person(user: User) -> str:
+    return user.get_full_name() or user.username
+
+
+def _shown(meeting: Meeting, name: str) -> str:
+    """A field's value as the pages show it: labels, names, local dates and times."""
+    field = Meeting._meta.get_field(name)
+    if field.many_to_many:
+        return ", ".join(_person(user) for user in getattr(meeting, name).all())
+    if field.choices:
+        return str(getattr(meeting, f"get_{name}_display")())
+    value = getattr(meeting, name)
+    if value is None:
+        return ""
+    if isinstance(value, User):
+        return _person(value)
+    if isinstance(value, bool):
+        return str(_("Yes") if value else _("No"))
+    if isinstance(value, datetime):
+        return date_format(timezone.localtime(value), "d.m.Y H:i")
+    if isinstance(value, date):
+        return date_format(value, "d.m.Y")
+    return str(value)
 
 
 @transaction.atomic

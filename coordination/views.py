@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -78,6 +79,13 @@ def worklist(request: HttpRequest) -> HttpResponse:
     return render(request, "coordination/clinic_worklist.html", context)
 
 
+def _to_current_version(form: Form, error: services.StaleEdit) -> None:
+    """Keep what was typed but carry the version saved now, so saving again after checking
+    the changes shown goes through instead of being refused over and over."""
+    form.data = form.data.copy()
+    form.data["version"] = error.version
+
+
 def _meeting(request: HttpRequest, pk: int) -> Meeting:
     return get_for_user_or_404(queries.meeting_for_detail(request.user), request.user, pk=pk)
 
@@ -116,6 +124,7 @@ def meeting_schedule(request: HttpRequest, pk: int) -> HttpResponse:
         except services.StaleEdit as error:
             changes = error.changes
             form.add_error(None, error)
+            _to_current_version(form, error)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -151,6 +160,7 @@ def meeting_outcome(request: HttpRequest, pk: int) -> HttpResponse:
         except services.StaleEdit as error:
             changes = error.changes
             form.add_error(None, error)
+            _to_current_version(form, error)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -265,9 +275,16 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     return HttpResponse(body, content_type="text/calendar; charset=utf-8")
 
 
-@role_required(*CLINIC)
+def _require_clinic(user: User) -> None:
+    """Clinic staff only; checked after the fetch, so a course out of reach stays a 404."""
+    if not (user.is_superuser or user.role in CLINIC):
+        raise PermissionDenied
+
+
+@role_required(*CLINIC_AND_COORDINATORS)
 def extra_meeting(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_for_user_or_404(Course.objects.all(), request.user, pk=pk)
+    _require_clinic(request.user)
     form = ExtraMeetingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -281,12 +298,13 @@ def extra_meeting(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "coordination/extra_meeting.html", {"course": course, "form": form})
 
 
-@role_required(*CLINIC)
+@role_required(*CLINIC_AND_COORDINATORS)
 def discharge(request: HttpRequest, pk: int) -> HttpResponse:
     """Discharge the course: date, kind and reason."""
     course = get_for_user_or_404(
         referral_queries.course_for_detail(request.user), request.user, pk=pk
     )
+    _require_clinic(request.user)
     form = DischargeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -1,0 +1,797 @@
+"""The coordination pages as each persona meets them: who may open or post what, what each
+page changes and shows, the access log, and a fixed number of queries per page."""
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.urls import reverse
+from django.utils import translation
+from django.utils.html import escape
+
+from apu.models import AccessLog, User
+from coordination.models import Action, CalendarFeed, Discharge, Meeting
+from coordination.services import (
+    CLOSED_COURSE,
+    DISCHARGE_MEETING_FIRST,
+    ActionInput,
+    add_extra_meeting,
+    renew_calendar_feed,
+)
+from referrals.models import Course, Decision, Patient, Referral
+from tests.coordination.conftest import TODAY
+from tests.coordination.factories import (
+    GLADSAXE,
+    accepted_course,
+    at,
+    hold,
+    meeting_of,
+    register,
+    schedule,
+)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("without_two_factor")]
+
+LOGIN = reverse("apu:login")
+INTAKE_AT = at(TODAY + timedelta(days=5), 13)
+
+
+def shown(message) -> str:
+    """``message`` (a msgid or a lazy constant) as a page shows it: in Danish, HTML-escaped."""
+    with translation.override("da"):
+        return escape(translation.gettext(str(message)))
+
+
+def text(response) -> str:
+    """The page's visible text, tags removed and whitespace collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", " ", response.content.decode()).split())
+
+
+@dataclass
+class World:
+    """A Ballerup citizen's course with its intake meeting scheduled, a held extra meeting
+    with one open action, an open referral of another Ballerup citizen, and calendar feeds."""
+
+    course: Course
+    intake: Meeting
+    action: Action
+    referral: Referral
+    feed_token: str
+
+
+@pytest.fixture
+def world(clinician, coordinator_ballerup, coordinator_gladsaxe, now) -> World:
+    course = accepted_course(clinician, name="Bodil Ballerup")
+    intake = schedule(meeting_of(course), by=clinician, when=INTAKE_AT, place="APU, lokale 2")
+    extra = add_extra_meeting(course, by=clinician, due_date=TODAY - timedelta(days=1))
+    hold(
+        extra,
+        by=coordinator_ballerup,
+        actions=(ActionInput("Opdatere handleplanen", "municipality", "Kim"),),
+    )
+    referral = register(clinician, name="Rikke Ribe")
+    for user in (clinician, coordinator_ballerup, coordinator_gladsaxe):
+        renew_calendar_feed(user)
+    return World(
+        course=course,
+        intake=intake,
+        action=Action.objects.get(),
+        referral=referral,
+        feed_token=CalendarFeed.objects.get(user=coordinator_ballerup).token,
+    )
+
+
+def snapshot() -> dict:
+    """Everything a coordination page could write, to prove a refused request wrote nothing."""
+    return {
+        "meetings": list(Meeting.objects.order_by("pk").values()),
+        "actions": list(Action.objects.order_by("pk").values()),
+        "staff": list(Meeting.clinic_staff.through.objects.order_by("pk").values()),
+        "courses": list(Course.objects.order_by("pk").values()),
+        "discharges": list(Discharge.objects.values()),
+        "decisions": list(Decision.objects.values()),
+        "referrals": list(Referral.objects.order_by("pk").values("pk", "status")),
+        "feeds": list(CalendarFeed.objects.order_by("pk").values("user", "token")),
+    }
+
+
+def outcome_post(version: int, summary: str, actions: tuple[tuple[str, str], ...] = ()) -> dict:
+    """The outcome form as the browser posts it; ``actions`` fill the first rows."""
+    data = {
+        "version": version,
+        "status": "held",
+        "patient_present": "yes",
+        "patient_accepted_plan": "",
+        "other_participants": "Borgerens mentor",
+        "summary": summary,
+        "action_plan_status": "exists",
+        "action_plan_date": (TODAY - timedelta(days=40)).isoformat(),
+        "action_plan_summary": "Stabilt boligforhold og samtaler i rusmiddelcentret.",
+        "plan_fit": "Planerne supplerer hinanden.",
+        "next_meeting_date": (TODAY + timedelta(weeks=12)).isoformat(),
+        "actions-TOTAL_FORMS": "3",
+        "actions-INITIAL_FORMS": "0",
+        "actions-MIN_NUM_FORMS": "0",
+        "actions-MAX_NUM_FORMS": "20",
+    }
+    for index in range(3):
+        what, responsible = actions[index] if index < len(actions) else ("", "")
+        data |= {
+            f"actions-{index}-what": what,
+            f"actions-{index}-responsible": responsible,
+            f"actions-{index}-person": "",
+            f"actions-{index}-due_date": "",
+        }
+    return data
+
+
+# --- Who may open or post what ----------------------------------------------------------------
+
+# Each URL with the object it is about (from ``world``) and the data a valid POST sends.
+TARGETS = {
+    "decide_referral": lambda w: [w.referral.pk],
+    "worklist": lambda w: [],
+    "meeting_detail": lambda w: [w.intake.pk],
+    "meeting_schedule": lambda w: [w.intake.pk],
+    "meeting_outcome": lambda w: [w.intake.pk],
+    "meeting_minutes": lambda w: [w.intake.pk],
+    "meeting_ics": lambda w: [w.intake.pk],
+    "action_done": lambda w: [w.action.pk],
+    "extra_meeting": lambda w: [w.course.pk],
+    "discharge": lambda w: [w.course.pk],
+    "calendar_settings": lambda w: [],
+    "calendar_renew": lambda w: [],
+    "calendar_revoke": lambda w: [],
+    "calendar_feed": lambda w: [w.feed_token],
+    "course_detail": lambda w: [w.course.pk],
+}
+POST_DATA = {
+    "decide_referral": lambda w: {"kind": "accept", "reason": ""},
+    "meeting_schedule": lambda w: {
+        "version": w.intake.version,
+        "scheduled_at": "2025-12-10T09:00",
+        "duration_minutes": "60",
+        "place": "Rusmiddelcentret",
+    },
+    "meeting_outcome": lambda w: outcome_post(w.intake.version, "Aftalt.", (("Ringe", "region"),)),
+    "action_done": lambda w: {"done": "1"},
+    "extra_meeting": lambda w: {"due_date": (TODAY + timedelta(days=20)).isoformat()},
+    "discharge": lambda w: {
+        "date": TODAY.isoformat(),
+        "kind": "other",
+        "reason": "",
+        "meeting_not_held_reason": "Borgeren er flyttet.",
+    },
+}
+
+
+def url_for(name: str, world: World) -> str:
+    view = name if name == "course_detail" else f"coordination:{name}"
+    return reverse(view, args=TARGETS[name](world))
+
+
+PERSONAS = ["clinician", "coordinator_ballerup", "coordinator_gladsaxe", "researcher", "anonymous"]
+LOGIN_REDIRECT = "login"
+
+# Expected status per persona, in the order of PERSONAS. The clinic sees every patient; the
+# Ballerup coordinator the Ballerup patient; Gladsaxe's coordinator meets a Ballerup patient
+# as if it did not exist (404); a researcher has no coordination pages (403); an anonymous
+# visitor is sent to log in. A method a URL does not take answers 405 to anyone logged in.
+# The feed is reached by its secret token alone, never by a session.
+ACCESS = [
+    ("post", "decide_referral", (302, 403, 404, 403, LOGIN_REDIRECT)),
+    ("get", "decide_referral", (405, 405, 405, 405, LOGIN_REDIRECT)),
+    ("get", "worklist", (200, 200, 200, 403, LOGIN_REDIRECT)),
+    ("get", "meeting_detail", (200, 200, 404, 403, LOGIN_REDIRECT)),
+    ("post", "meeting_schedule", (302, 302, 404, 403, LOGIN_REDIRECT)),
+    ("get", "meeting_schedule", (405, 405, 405, 405, LOGIN_REDIRECT)),
+    ("get", "meeting_outcome", (200, 200, 404, 403, LOGIN_REDIRECT)),
+    ("post", "meeting_outcome", (302, 302, 404, 403, LOGIN_REDIRECT)),
+    ("get", "meeting_minutes", (200, 200, 404, 403, LOGIN_REDIRECT)),
+    ("get", "meeting_ics", (200, 200, 404, 403, LOGIN_REDIRECT)),
+    ("post", "meeting_ics", (405, 405, 405, 405, LOGIN_REDIRECT)),
+    ("post", "action_done", (302, 302, 404, 403, LOGIN_REDIRECT)),
+    ("get", "action_done", (405, 405, 405, 405, LOGIN_REDIRECT)),
+    ("get", "extra_meeting", (200, 403, 404, 403, LOGIN_REDIRECT)),
+    ("post", "extra_meeting", (302, 403, 404, 403, LOGIN_REDIRECT)),
+    ("get", "discharge", (200, 403, 404, 403, LOGIN_REDIRECT)),
+    ("post", "discharge", (302, 403, 404, 403, LOGIN_REDIRECT)),
+    ("get", "calendar_settings", (200, 200, 200, 403, LOGIN_REDIRECT)),
+    ("post", "calendar_renew", (302, 302, 302, 403, LOGIN_REDIRECT)),
+    ("get", "calendar_renew", (405, 405, 405, 405, LOGIN_REDIRECT)),
+    ("post", "calendar_revoke", (302, 302, 302, 403, LOGIN_REDIRECT)),
+    ("get", "calendar_revoke", (405, 405, 405, 405, LOGIN_REDIRECT)),
+    ("get", "calendar_feed", (200, 200, 200, 200, 200)),
+    ("post", "calendar_feed", (405, 405, 405, 405, 405)),
+    ("get", "course_detail", (200, 200, 404, 403, LOGIN_REDIRECT)),
+]
+ACCESS_CASES = [
+    pytest.param(method, name, persona, expected[index], id=f"{method}-{name}-{persona}")
+    for method, name, expected in ACCESS
+    for index, persona in enumerate(PERSONAS)
+]
+
+
+def test_the_access_table_covers_every_coordination_url():
+    from coordination.urls import urlpatterns
+
+    assert {pattern.name for pattern in urlpatterns} | {"course_detail"} == set(TARGETS)
+    assert {name for _method, name, _expected in ACCESS} == set(TARGETS)
+
+
+@pytest.mark.parametrize("method,name,persona,expected", ACCESS_CASES)
+def test_who_may_open_or_post_each_coordination_url(
+    request, client, world, method, name, persona, expected
+):
+    if persona != "anonymous":
+        client.force_login(request.getfixturevalue(persona))
+    url = url_for(name, world)
+    data = POST_DATA.get(name, lambda w: {})(world) if method == "post" else None
+    before = snapshot()
+
+    response = client.post(url, data) if method == "post" else client.get(url)
+
+    if expected == LOGIN_REDIRECT:
+        assert response.status_code == 302
+        assert response["Location"] == f"{LOGIN}?next={url}"
+    else:
+        assert response.status_code == expected
+    writes = method == "post" and expected == 302
+    assert (snapshot() != before) is writes
+
+
+# --- Happy paths --------------------------------------------------------------------------
+
+
+def test_clinician_schedules_the_intake_meeting(client_for, clinician, ballerup_course):
+    intake = meeting_of(ballerup_course)
+    assert (intake.scheduled_at, intake.place, intake.version) == (None, "", 1)
+    client = client_for(clinician)
+
+    response = client.post(
+        reverse("coordination:meeting_schedule", args=[intake.pk]),
+        {
+            "version": "1",
+            "scheduled_at": "2025-12-12T10:30",
+            "duration_minutes": "90",
+            "place": "Rusmiddelcentret Ballerup",
+        },
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("coordination:meeting_detail", args=[intake.pk])
+    intake.refresh_from_db()
+    assert intake.scheduled_at == at(TODAY + timedelta(days=9), 10, 30)
+    assert (intake.place, intake.duration_minutes, intake.version) == (
+        "Rusmiddelcentret Ballerup",
+        90,
+        2,
+    )
+    page = text(client.get(response["Location"]))
+    assert "12.12.2025 10:30, 90 min" in page
+    assert "Rusmiddelcentret Ballerup" in page
+
+
+def test_an_invalid_time_is_refused_with_the_form_filled(client_for, clinician, ballerup_course):
+    intake = meeting_of(ballerup_course)
+    before = snapshot()
+
+    response = client_for(clinician).post(
+        reverse("coordination:meeting_schedule", args=[intake.pk]),
+        {"version": "1", "scheduled_at": "not a time", "duration_minutes": "60", "place": "APU"},
+    )
+
+    assert response.status_code == 400
+    assert 'value="APU"' in response.content.decode()
+    assert snapshot() == before
+
+
+def test_coordinator_records_the_outcome_with_two_actions_and_treatment_may_start(
+    client_for, coordinator_ballerup, ballerup_course
+):
+    intake = meeting_of(ballerup_course)
+    assert ballerup_course.status == Course.Status.AWAITING_INTAKE
+    assert not intake.actions.exists()
+    client = client_for(coordinator_ballerup)
+    url = reverse("coordination:meeting_outcome", args=[intake.pk])
+    form = client.get(url)
+    assert form.status_code == 200
+    # A coordinator records who came from the clinic in words, and picks no clinic users.
+    assert 'name="clinic_staff"' not in form.content.decode()
+
+    response = client.post(
+        url,
+        outcome_post(
+            1,
+            "Borgeren starter i gruppe; rusmiddelcentret fortsætter samtalerne.",
+            (
+                ("Opfølgende samtale i rusmiddelcentret", "municipality"),
+                ("Føre alkoholdagbog", "patient"),
+            ),
+        ),
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("coordination:meeting_detail", args=[intake.pk])
+    intake.refresh_from_db()
+    assert (intake.status, intake.version) == (Meeting.Status.HELD, 2)
+    assert (intake.coordinator, intake.outcome_recorded_by) == (
+        coordinator_ballerup,
+        coordinator_ballerup,
+    )
+    assert (intake.action_plan_status, intake.other_participants) == ("exists", "Borgerens mentor")
+    assert sorted(intake.actions.values_list("what", "responsible")) == [
+        ("Føre alkoholdagbog", "patient"),
+        ("Opfølgende samtale i rusmiddelcentret", "municipality"),
+    ]
+    assert Course.objects.get(pk=ballerup_course.pk).status == Course.Status.IN_TREATMENT
+    course_page = client.get(reverse("course_detail", args=[ballerup_course.pk]))
+    assert re.search(r'id="course-status">I behandling<', course_page.content.decode())
+
+
+def test_coordinator_of_gladsaxe_gets_404_for_a_ballerup_meeting_and_nothing_changes(
+    client_for, coordinator_gladsaxe, ballerup_course
+):
+    intake = meeting_of(ballerup_course)
+    client = client_for(coordinator_gladsaxe)
+    url = reverse("coordination:meeting_outcome", args=[intake.pk])
+    before = snapshot()
+
+    assert client.get(url).status_code == 404
+    response = client.post(url, outcome_post(1, "Forsøg udefra.", (("Ringe", "municipality"),)))
+
+    assert response.status_code == 404
+    assert snapshot() == before
+    assert Course.objects.get(pk=ballerup_course.pk).status == Course.Status.AWAITING_INTAKE
+
+
+def test_a_held_intake_outcome_without_summary_is_refused_on_the_page(
+    client_for, clinician, ballerup_course
+):
+    intake = meeting_of(ballerup_course)
+    before = snapshot()
+
+    response = client_for(clinician).post(
+        reverse("coordination:meeting_outcome", args=[intake.pk]),
+        outcome_post(1, "", (("Ringe til borgeren", "region"),)),
+    )
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert shown("Write a summary of what was agreed at the meeting.") in page
+    assert 'value="Ringe til borgeren"' in page
+    assert snapshot() == before
+
+
+def test_a_discharged_course_refuses_an_outcome_on_the_page(client_for, clinician, ballerup_course):
+    client = client_for(clinician)
+    client.post(
+        reverse("coordination:discharge", args=[ballerup_course.pk]),
+        {"date": TODAY.isoformat(), "kind": "other", "meeting_not_held_reason": "Flyttet."},
+    )
+    intake = meeting_of(ballerup_course)
+    assert intake.status == Meeting.Status.CANCELLED
+    before = snapshot()
+
+    response = client.post(
+        reverse("coordination:meeting_outcome", args=[intake.pk]),
+        outcome_post(intake.version, "For sent.", (("Ringe", "region"),)),
+    )
+
+    assert response.status_code == 400
+    assert shown(CLOSED_COURSE) in response.content.decode()
+    assert snapshot() == before
+
+
+@pytest.fixture
+def action_row(world) -> Action:
+    assert world.action.done is False
+    return world.action
+
+
+def test_ticking_an_action_done_goes_back_to_the_meeting(client_for, clinician, action_row):
+    response = client_for(clinician).post(
+        reverse("coordination:action_done", args=[action_row.pk]), {"done": "1"}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse(
+        "coordination:meeting_detail", args=[action_row.meeting_id]
+    )
+    assert Action.objects.get(pk=action_row.pk).done is True
+
+
+def test_ticking_an_action_with_htmx_returns_just_the_row(
+    client_for, coordinator_ballerup, action_row
+):
+    client = client_for(coordinator_ballerup)
+    url = reverse("coordination:action_done", args=[action_row.pk])
+
+    response = client.post(url, {"done": "1"}, headers={"HX-Request": "true"})
+
+    assert response.status_code == 200
+    row = response.content.decode().strip()
+    assert row.startswith(f'<tr id="action-{action_row.pk}">')
+    assert row.endswith("</tr>")
+    assert "<html" not in row
+    assert "Opdatere handleplanen" in row
+    assert 'aria-pressed="true"' in row
+    assert '<input type="hidden" name="done" value="0">' in row
+    assert Action.objects.get(pk=action_row.pk).done is True
+
+    # Ticked back on, the row offers "mark done" again.
+    row = client.post(url, {"done": "0"}, headers={"HX-Request": "true"}).content.decode()
+    assert 'aria-pressed="false"' in row
+    assert shown("Mark done") in row
+    assert Action.objects.get(pk=action_row.pk).done is False
+
+
+def test_the_minutes_print_the_outcome(client_for, clinician, coordinator_ballerup, world):
+    hold(
+        world.intake,
+        by=clinician,
+        summary="Borgeren starter i gruppen for adfærdsaktivering.",
+        clinic_staff=[clinician],
+        other_participants="Borgerens mentor",
+        plan_fit="Planerne supplerer hinanden.",
+        actions=(ActionInput("Opfølgende samtale", "municipality", "Kim"),),
+    )
+    clinician.first_name, clinician.last_name = "Karin", "Klinik"
+    clinician.save()
+
+    response = client_for(coordinator_ballerup).get(
+        reverse("coordination:meeting_minutes", args=[world.intake.pk])
+    )
+
+    assert response.status_code == 200
+    page = text(response)
+    assert "Referat: Indsatsmøde (opstart)" in page
+    for shown_text in (
+        "Bodil Ballerup",
+        "Borgeren starter i gruppen for adfærdsaktivering.",
+        "Planerne supplerer hinanden.",
+        "Opfølgende samtale",
+        "Kim",
+        "Karin Klinik",
+        "Borgerens mentor",
+        "08.12.2025 13:00",
+    ):
+        assert shown_text in page, shown_text
+    assert "data-print" in response.content.decode()
+
+
+def test_accepting_on_the_referral_page_opens_the_course_with_three_meetings(
+    client_for, clinician, now
+):
+    referral = register(clinician, name="Rikke Ribe")
+    assert not Course.objects.exists()
+
+    response = client_for(clinician).post(
+        reverse("coordination:decide_referral", args=[referral.pk]),
+        {"kind": "accept", "reason": ""},
+    )
+
+    course = Course.objects.get(referral=referral)
+    assert response.status_code == 302
+    assert response["Location"] == f"/courses/{course.pk}/"
+    assert course.meetings.count() == 3
+    assert set(course.meetings.values_list("kind", flat=True)) == {
+        "intake",
+        "midpoint",
+        "discharge",
+    }
+    assert Referral.objects.get(pk=referral.pk).status == Referral.Status.ACCEPTED
+
+
+def test_rejecting_on_the_referral_page_leads_to_the_letter(client_for, clinician, now):
+    referral = register(clinician, name="Rikke Ribe")
+
+    response = client_for(clinician).post(
+        reverse("coordination:decide_referral", args=[referral.pk]),
+        {"kind": "reject", "reason": "Ingen aktuel rusmiddelproblematik."},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("referrals:referral_letter", args=[referral.pk])
+    assert Referral.objects.get(pk=referral.pk).status == Referral.Status.REJECTED
+    assert not Course.objects.exists()
+    assert not Meeting.objects.exists()
+
+
+def test_a_refused_decision_shows_the_referral_again_and_saves_nothing(client_for, clinician, now):
+    referral = register(clinician, name="Rikke Ribe")
+    before = snapshot()
+
+    response = client_for(clinician).post(
+        reverse("coordination:decide_referral", args=[referral.pk]), {"kind": "reject"}
+    )
+
+    assert response.status_code == 400
+    assert "Rikke Ribe" in text(response)
+    assert snapshot() == before
+
+
+def test_discharge_page_ends_the_course(client_for, clinician, ballerup_course):
+    client = client_for(clinician)
+    url = reverse("coordination:discharge", args=[ballerup_course.pk])
+    assert client.get(url).status_code == 200
+
+    refused = client.post(url, {"date": TODAY.isoformat(), "kind": "dropped_out", "reason": ""})
+    assert shown(DISCHARGE_MEETING_FIRST) in refused.content.decode()
+    assert not Discharge.objects.exists()
+
+    response = client.post(
+        url,
+        {
+            "date": TODAY.isoformat(),
+            "kind": "dropped_out",
+            "reason": "Ønskede at stoppe.",
+            "meeting_not_held_reason": "Borgeren kom ikke.",
+        },
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("course_detail", args=[ballerup_course.pk])
+    assert Course.objects.get(pk=ballerup_course.pk).status == Course.Status.DISCHARGED
+    assert set(ballerup_course.meetings.values_list("status", flat=True)) == {"cancelled"}
+    course_page = client.get(response["Location"]).content.decode()
+    assert re.search(r'id="course-status">Afsluttet<', course_page)
+    assert "Borgeren kom ikke." in course_page
+
+
+def test_clinician_plans_an_extra_meeting(client_for, clinician, ballerup_course):
+    client = client_for(clinician)
+    url = reverse("coordination:extra_meeting", args=[ballerup_course.pk])
+    assert client.get(url).status_code == 200
+    assert ballerup_course.meetings.count() == 3
+
+    response = client.post(url, {"due_date": "2025-12-15"})
+
+    extra = ballerup_course.meetings.get(kind=Meeting.Kind.EXTRA)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("coordination:meeting_detail", args=[extra.pk])
+    assert (extra.due_date, extra.status) == (TODAY + timedelta(days=12), "planned")
+    assert ballerup_course.meetings.count() == 4
+
+
+def test_the_coordinator_worklist_shows_only_their_municipality(
+    client_for, clinician, coordinator_ballerup, ballerup_course, gladsaxe_course
+):
+    page = text(client_for(coordinator_ballerup).get(reverse("coordination:worklist")))
+
+    assert "Bodil Ballerup" in page
+    assert "Gorm Gladsaxe" not in page
+
+
+def test_the_clinic_worklist_filters_by_municipality(
+    client_for, clinician, ballerup_course, gladsaxe_course
+):
+    client = client_for(clinician)
+    url = reverse("coordination:worklist")
+
+    everyone = text(client.get(url))
+    gladsaxe = text(client.get(url, {"municipality": gladsaxe_course.patient.municipality_id}))
+
+    assert "Bodil Ballerup" in everyone and "Gorm Gladsaxe" in everyone
+    assert "Gorm Gladsaxe" in gladsaxe and "Bodil Ballerup" not in gladsaxe
+
+
+# --- The access log ---------------------------------------------------------------------------
+
+PATIENT_PAGES = [
+    pytest.param("meeting_detail", "clinician", id="meeting-clinician"),
+    pytest.param("meeting_detail", "coordinator_ballerup", id="meeting-coordinator"),
+    pytest.param("meeting_outcome", "clinician", id="outcome-clinician"),
+    pytest.param("meeting_outcome", "coordinator_ballerup", id="outcome-coordinator"),
+    pytest.param("meeting_minutes", "clinician", id="minutes-clinician"),
+    pytest.param("meeting_minutes", "coordinator_ballerup", id="minutes-coordinator"),
+    pytest.param("extra_meeting", "clinician", id="extra-clinician"),
+    pytest.param("discharge", "clinician", id="discharge-clinician"),
+    pytest.param("course_detail", "clinician", id="course-clinician"),
+    pytest.param("course_detail", "coordinator_ballerup", id="course-coordinator"),
+]
+
+
+def looks_at(patient: Patient) -> list[tuple]:
+    return list(
+        AccessLog.objects.filter(
+            content_type=ContentType.objects.get_for_model(Patient), object_id=patient.pk
+        ).values_list("user__username", "path")
+    )
+
+
+@pytest.mark.parametrize("name,persona", PATIENT_PAGES)
+def test_every_page_showing_a_patient_logs_the_look(request, client, world, name, persona):
+    user: User = request.getfixturevalue(persona)
+    client.force_login(user)
+    url = url_for(name, world)
+    assert looks_at(world.course.patient) == []
+
+    response = client.get(url)
+
+    assert response.status_code == 200
+    assert "Bodil Ballerup" in response.content.decode()
+    assert looks_at(world.course.patient) == [(user.username, url)]
+
+
+def test_a_refused_schedule_form_shows_the_patient_and_logs_the_look(client_for, clinician, world):
+    url = reverse("coordination:meeting_schedule", args=[world.intake.pk])
+
+    response = client_for(clinician).post(url, {"version": world.intake.version})
+
+    assert response.status_code == 400
+    assert looks_at(world.course.patient) == [("clinician", url)]
+
+
+def test_a_page_out_of_reach_logs_no_look(client_for, coordinator_gladsaxe, world):
+    client = client_for(coordinator_gladsaxe)
+    for name in ("meeting_detail", "meeting_outcome", "meeting_minutes", "course_detail"):
+        assert client.get(url_for(name, world)).status_code == 404
+    assert looks_at(world.course.patient) == []
+
+
+# --- A fixed number of queries ----------------------------------------------------------------
+
+
+def warm_caches() -> None:
+    # Content types are cached per process; a count should not depend on test order.
+    ContentType.objects.get_for_model(Patient)
+
+
+def clinic_rows(clinician, count: int) -> None:
+    """``count`` courses, each with an overdue intake meeting and an extra meeting due soon."""
+    for number in range(count):
+        course = accepted_course(
+            clinician,
+            name=f"Patient {number}",
+            municipality_code=GLADSAXE if number % 2 else "151",
+            first_contact=TODAY - timedelta(days=25),
+        )
+        add_extra_meeting(course, by=clinician, due_date=TODAY + timedelta(days=3))
+
+
+# The clinic worklist runs:
+#   1. the session
+#   2. the user
+#   3. the user's confirmed TOTP devices
+#   4. overdue meetings, with course, patient and municipality joined
+#   5. meetings due within 7 days, joined the same way
+#   6. open courses with no meeting scheduled, with patient and municipality joined
+#   7. the participating municipalities for the filter
+#   8-10. saving the session: savepoint, update, release
+CLINIC_WORKLIST_QUERIES = 10
+
+
+@pytest.mark.parametrize("rows", [1, 20])
+def test_clinic_worklist_runs_a_fixed_number_of_queries(
+    client_for, clinician, now, django_assert_num_queries, rows
+):
+    clinic_rows(clinician, rows)
+    warm_caches()
+    client = client_for(clinician)
+
+    with django_assert_num_queries(CLINIC_WORKLIST_QUERIES):
+        response = client.get(reverse("coordination:worklist"))
+
+    assert response.status_code == 200
+    # Each course three times: overdue intake, extra meeting due soon, nothing scheduled.
+    assert len(re.findall(r"Patient \d+", text(response))) == 3 * rows
+
+
+def coordinator_rows(clinician, coordinator, count: int) -> None:
+    """``count`` Ballerup courses, each with a meeting waiting for its outcome, upcoming
+    meetings, and an open action for the municipality."""
+    for number in range(count):
+        course = accepted_course(clinician, name=f"Patient {number}")
+        schedule(meeting_of(course), by=clinician, when=at(TODAY - timedelta(days=2), 10))
+        extra = add_extra_meeting(course, by=clinician, due_date=TODAY - timedelta(days=3))
+        hold(
+            extra,
+            by=coordinator,
+            actions=(ActionInput(f"Handling {number}", "municipality", "Kim"),),
+        )
+
+
+# The coordinator worklist runs:
+#   1. the session
+#   2. the user
+#   3. the user's confirmed TOTP devices
+#   4. meetings waiting for their outcome, with course, patient and municipality joined
+#   5. upcoming meetings, joined the same way
+#   6. the municipality's open actions, with meeting, course and patient joined
+#   7. the coordinator's municipality, for the heading
+#   8-10. saving the session: savepoint, update, release
+COORDINATOR_WORKLIST_QUERIES = 10
+
+
+@pytest.mark.parametrize("rows", [1, 20])
+def test_coordinator_worklist_runs_a_fixed_number_of_queries(
+    client_for, clinician, coordinator_ballerup, now, django_assert_num_queries, rows
+):
+    coordinator_rows(clinician, coordinator_ballerup, rows)
+    warm_caches()
+    client = client_for(coordinator_ballerup)
+
+    with django_assert_num_queries(COORDINATOR_WORKLIST_QUERIES):
+        response = client.get(reverse("coordination:worklist"))
+
+    assert response.status_code == 200
+    page = text(response)
+    assert page.count("Handling ") == rows
+    # Each course four times: intake awaiting outcome, midpoint and discharge upcoming, action.
+    assert len(re.findall(r"Patient \d+", page)) == 4 * rows
+
+
+# The meeting page runs:
+#   1. the session
+#   2. the user
+#   3. the user's confirmed TOTP devices
+#   4. the meeting with course, patient, municipality, coordinator and recorder joined
+#   5. its clinic staff (prefetched)
+#   6. its actions (prefetched)
+#   7. inserting the access-log row
+#   8-10. saving the session: savepoint, update, release
+MEETING_DETAIL_QUERIES = 10
+
+
+@pytest.mark.parametrize("rows", [1, 20])
+def test_meeting_detail_runs_a_fixed_number_of_queries(
+    client_for, clinician, coordinator_ballerup, ballerup_course, django_assert_num_queries, rows
+):
+    staff = [clinician] + [
+        User.objects.create(username=f"staff{n}", role=User.Role.CLINICIAN) for n in range(rows - 1)
+    ]
+    intake = hold(
+        meeting_of(ballerup_course),
+        by=coordinator_ballerup,
+        clinic_staff=staff,
+        actions=tuple(ActionInput(f"Handling {n}", "region") for n in range(rows)),
+    )
+    warm_caches()
+    client = client_for(clinician)
+
+    with django_assert_num_queries(MEETING_DETAIL_QUERIES):
+        response = client.get(reverse("coordination:meeting_detail", args=[intake.pk]))
+
+    assert response.status_code == 200
+    assert text(response).count("Handling ") == rows
+
+
+# The course page (composed by evaluation, with coordination's timeline and meetings) runs:
+#   1. the session
+#   2. the user
+#   3. the user's confirmed TOTP devices
+#   4. the course with patient, municipality and referral joined
+#   5. inserting the access-log row
+#   6. the course's meetings
+#   7. their actions (prefetched)
+#   8. the treatment plan
+#   9-10. the norm hours: group attendance, individual appointments
+#   11. the attendance summary
+#   12. the case formulation (clinic only)
+#   13. the outcome measurements for the charts (clinic only)
+#   14. the group enrolments
+#   15. the groups open for enrolment (the course is in treatment)
+#   16. the individual appointments
+#   17-19. saving the session: savepoint, update, release
+COURSE_DETAIL_QUERIES = 19
+
+
+@pytest.mark.parametrize("rows", [1, 20])
+def test_course_detail_runs_a_fixed_number_of_queries(
+    client_for, clinician, coordinator_ballerup, ballerup_course, django_assert_num_queries, rows
+):
+    hold(meeting_of(ballerup_course), by=clinician)
+    for number in range(rows):
+        extra = add_extra_meeting(ballerup_course, by=clinician, due_date=TODAY)
+        hold(extra, by=coordinator_ballerup, actions=(ActionInput(f"H {number}", "patient"),))
+    warm_caches()
+    client = client_for(clinician)
+
+    with django_assert_num_queries(COURSE_DETAIL_QUERIES):
+        response = client.get(reverse("course_detail", args=[ballerup_course.pk]))
+
+    assert response.status_code == 200
+    assert ballerup_course.meetings.count() == 3 + rows
