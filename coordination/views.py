@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from apu.access import log_patient_access
+from apu.access import log_patient_access, log_patient_accesses
 from apu.models import Municipality, User
 from apu.permissions import get_for_user_or_404, role_required
 from coordination import calendar, queries, services
@@ -64,16 +64,26 @@ def decide_referral(request: HttpRequest, pk: int) -> HttpResponse:
 def worklist(request: HttpRequest) -> HttpResponse:
     """Clinic: overdue, due soon, unscheduled. Coordinator: their municipality's meetings."""
     if request.user.is_coordinator:
-        return render(
-            request,
-            "coordination/coordinator_worklist.html",
-            queries.coordinator_worklist(request.user),
-        )
+        context = {
+            key: list(rows) for key, rows in queries.coordinator_worklist(request.user).items()
+        }
+        seen = [m.course.patient for m in context["upcoming"] + context["awaiting_outcome"]]
+        seen += [a.meeting.course.patient for a in context["open_actions"]]
+        log_patient_accesses(request, seen, what="meeting worklist")
+        return render(request, "coordination/coordinator_worklist.html", context)
     try:
         municipality_id = int(request.GET.get("municipality") or 0) or None
     except ValueError:
         municipality_id = None
-    context = queries.clinic_worklist(request.user, municipality_id=municipality_id)
+    context = {
+        key: list(rows)
+        for key, rows in queries.clinic_worklist(
+            request.user, municipality_id=municipality_id
+        ).items()
+    }
+    seen = [m.course.patient for m in context["overdue"] + context["due_soon"]]
+    seen += [c.patient for c in context["unscheduled_courses"]]
+    log_patient_accesses(request, seen, what="meeting worklist")
     context["municipalities"] = Municipality.objects.filter(participating=True)
     context["municipality_id"] = municipality_id
     return render(request, "coordination/clinic_worklist.html", context)

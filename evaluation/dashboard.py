@@ -118,6 +118,7 @@ def build(user: User, filters: kpis.Filters) -> dict:
         ),
     ]
     notes = list(ImprovementNote.objects.filter(date__gte=filters.start).order_by("date"))
+    quadrants = kpis.quadrant_mix(user, filters)
     charts = []
     for kpi in series:
         points = [RunPoint(month=month, value=value) for month, value in kpi.series]
@@ -127,7 +128,10 @@ def build(user: User, filters: kpis.Filters) -> dict:
         "charts": charts,
         "reasons": reasons,
         "groups": kpis.attendance_by_group(user, filters),
-        "quadrants": kpis.quadrant_mix(user, filters),
+        "quadrants": quadrants,
+        # A template cannot look a tuple key up: each quadrant's cell by "mental_substance",
+        # so a quadrant nobody was referred to still gets its own (empty) cell.
+        "quadrant_cells": {f"{m}_{s}": row for (m, s), row in quadrants.items()},
         "outcomes": kpis.outcome_change(user, filters),
         "notes": notes,
         "years": kpis.courses_per_year(user, filters),

@@ -225,16 +225,24 @@ def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     context = {
         "group": group,
-        "enrolments": group.enrolments.holding_seat()
-        .select_related("course__patient")
-        .order_by("course__patient__name"),
-        "waiting": group.waiting_list.filter(status=WaitingListEntry.Status.WAITING).select_related(
-            "course__patient"
+        "enrolments": list(
+            group.enrolments.holding_seat()
+            .select_related("course__patient")
+            .order_by("course__patient__name")
+        ),
+        "waiting": list(
+            group.waiting_list.filter(status=WaitingListEntry.Status.WAITING).select_related(
+                "course__patient"
+            )
         ),
         "sessions": group.sessions.filter(starts_at__date__gte=today - timedelta(days=14)).order_by(
             "starts_at"
         )[:20],
     }
+    seen = [e.course.patient for e in context["enrolments"]] + [
+        w.course.patient for w in context["waiting"]
+    ]
+    log_patient_accesses(request, seen, what="group")
     return render(request, "modules/group_detail.html", context)
 
 
@@ -456,7 +464,11 @@ def today(request: HttpRequest) -> HttpResponse:
         "day": day,
         "sessions": queries.sessions_on(day, therapist=request.user),
         "all_sessions": queries.sessions_on(day),
-        "appointments": queries.appointments_on(day, clinician=request.user),
-        "follow_up": queries.follow_up_courses(request.user),
+        "appointments": list(queries.appointments_on(day, clinician=request.user)),
+        "follow_up": list(queries.follow_up_courses(request.user)),
     }
+    seen = [a.course.patient for a in context["appointments"]] + [
+        c.patient for c in context["follow_up"]
+    ]
+    log_patient_accesses(request, seen, what="today")
     return render(request, "modules/today.html", context)

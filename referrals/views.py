@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from apu.access import log_patient_access
+from apu.access import log_patient_access, log_patient_accesses
 from apu.models import User
 from apu.permissions import get_for_user_or_404, role_required
 from referrals import queries, services
@@ -26,6 +26,8 @@ def referral_list(request: HttpRequest) -> HttpResponse:
         request.GET, queryset=queries.referral_worklist(request.user), user=request.user
     )
     page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    log_patient_accesses(request, [r.patient for r in page.object_list], what="referral worklist")
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -661,7 +661,8 @@ def clinic_rows(clinician, count: int) -> None:
 #   6. open courses with no meeting scheduled, with patient and municipality joined
 #   7. the participating municipalities for the filter
 #   8-10. saving the session: savepoint, update, release
-CLINIC_WORKLIST_QUERIES = 10
+# (+1: the access-log rows for the patients listed, one insert)
+CLINIC_WORKLIST_QUERIES = 11
 
 
 @pytest.mark.parametrize("rows", [1, 20])
@@ -703,7 +704,8 @@ def coordinator_rows(clinician, coordinator, count: int) -> None:
 #   6. the municipality's open actions, with meeting, course and patient joined
 #   7. the coordinator's municipality, for the heading
 #   8-10. saving the session: savepoint, update, release
-COORDINATOR_WORKLIST_QUERIES = 10
+# (+1: the access-log rows for the patients listed, one insert)
+COORDINATOR_WORKLIST_QUERIES = 11
 
 
 @pytest.mark.parametrize("rows", [1, 20])
