@@ -143,6 +143,8 @@ TABLES = {
     "groups": _("Attendance and fill rate per group"),
     "outcomes": _("Outcome change per instrument"),
     "reasons": _("Reasons for not coming to the first conversation"),
+    "years": _("Courses started per year against the norm"),
+    "quadrants": _("Quadrant model: referred / accepted"),
 }
 
 
@@ -194,6 +196,17 @@ def table_rows(table: str, data: dict) -> tuple[list[str], list[list]]:
         return ["reason", "count"], [
             [r["no_show_reason__name"] or "", r["n"]] for r in data["reasons"]
         ]
+    if table == "years":
+        return ["year", "started", "norm"], [
+            [y["year"], y["started"], y["norm"]] for y in data["years"]
+        ]
+    if table == "quadrants":
+        header = ["mental_severity", "substance_severity", "referred", "accepted"]
+        rows = [
+            [mental, substance, row["referred"], row["accepted"]]
+            for (mental, substance), row in sorted(data["quadrants"].items())
+        ]
+        return header, rows
     raise KeyError(table)
 
 

@@ -208,6 +208,8 @@ HEADERS = {
         "recovered_pct",
     ],
     "reasons": ["reason", "count"],
+    "years": ["year", "started", "norm"],
+    "quadrants": ["mental_severity", "substance_severity", "referred", "accepted"],
 }
 # The first data row of each table for two courses (one Ballerup, one Gladsaxe), each with a
 # baseline PHQ-9 18 and discharge 8, an attended and a no-show session in the Tuesday group
@@ -217,6 +219,10 @@ FIRST_ROWS = {
     "groups": ["Adfærdsaktivering", "Adfærdsaktivering tirsdag", 2, 50.0, 100.0],
     "outcomes": ["PHQ-9", 2, -10.0, 100.0, 0.0, 100.0],
     "reasons": ["Syg", 2],
+    # Both courses started in 2025, the clinic's first year: the norm is 200.
+    "years": [2025, 2, 200],
+    # Both referrals screened mental higher / substance lower (the factory's default), both accepted.
+    "quadrants": ["higher", "lower", 2, 2],
 }
 
 
