@@ -29,6 +29,7 @@ NAVIGATION: list[NavItem] = [
     NavItem(_("Meetings"), "coordination:worklist", STAFF_ROLES | {User.Role.COORDINATOR}),
     NavItem(_("Groups"), "modules:group_list", STAFF_ROLES),
     NavItem(_("Measurements"), "evaluation:worklist", STAFF_ROLES),
+    NavItem(_("Research export"), "research:export", frozenset({User.Role.RESEARCHER})),
     NavItem(_("Dashboard"), "evaluation:dashboard", STAFF_ROLES | {User.Role.COORDINATOR}),
     NavItem(_("Administration"), "admin:index", frozenset({User.Role.ADMIN}), staff_only=True),
 ]

@@ -242,3 +242,15 @@ DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")
 # Referrals: the intake meeting is due this many days after first contact (DESIGN.md,
 # "no later than the third week").
 INTAKE_MEETING_DEADLINE_DAYS = env.int("INTAKE_MEETING_DEADLINE_DAYS", default=21)
+
+# Research export: each pseudonym is an HMAC of the patient under this key, so it stays the
+# same in every export and cannot be traced back without the key. Keep it out of the
+# database and its backups, and never change it once exports have been handed out.
+if DEBUG:
+    RESEARCH_PSEUDONYM_KEY = env.str(
+        "RESEARCH_PSEUDONYM_KEY", default="dev-only-research-pseudonym-key"
+    )
+else:
+    RESEARCH_PSEUDONYM_KEY = _required_in_production(
+        "RESEARCH_PSEUDONYM_KEY", env.str("RESEARCH_PSEUDONYM_KEY", default="")
+    )

@@ -50,6 +50,7 @@ urlpatterns = [
     path("", include("coordination.urls")),
     path("", include("modules.urls")),
     path("", include("evaluation.urls")),
+    path("", include("evaluation.research_urls")),
     # The course page is composed by the highest app that adds to it (evaluation); its URL
     # name stays "course_detail" so every app's templates can link to it.
     path("courses/<int:pk>/", evaluation_views.course_detail, name="course_detail"),

@@ -17,6 +17,7 @@ PRODUCTION = {
     "SECRET_KEY": secrets.token_urlsafe(60)[:60],
     "ALLOWED_HOSTS": "apu.example.org",
     "DATABASE_URL": DUMMY_DATABASE_URL,
+    "RESEARCH_PSEUDONYM_KEY": secrets.token_urlsafe(40),
 }
 # Variables of this test process that a production server does not have.
 OVERRIDES = [

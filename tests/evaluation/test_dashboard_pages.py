@@ -221,7 +221,7 @@ FIRST_ROWS = {
     "reasons": ["Syg", 2],
     # Both courses started in 2025, the clinic's first year: the norm is 200.
     "years": [2025, 2, 200],
-    # Both referrals screened mental higher / substance lower (the factory's default), both accepted.
+    # Both referrals screened mental higher / substance lower (the default); both accepted.
     "quadrants": ["higher", "lower", 2, 2],
 }
 
