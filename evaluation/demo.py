@@ -69,9 +69,13 @@ def seed_notes_and_consent(rng: random.Random, clinician: User, today) -> None:
     if ResearchConsent.objects.exists():
         return
     consents = []
-    for patient_id, first_contact in Course.objects.values_list(
+    seen = set()
+    for patient_id, first_contact in Course.objects.order_by("start", "pk").values_list(
         "patient_id", "referral__first_contact"
     ):
+        if patient_id in seen:
+            continue  # one active consent per patient, even with two courses
+        seen.add(patient_id)
         if rng.random() < 0.8:
             withdrawn = today - timedelta(days=rng.randint(1, 30)) if rng.random() < 0.05 else None
             given = first_contact + timedelta(days=rng.randint(5, 25))
