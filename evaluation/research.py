@@ -14,7 +14,7 @@ import hmac
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -31,8 +31,7 @@ from coordination.models import Discharge
 from evaluation.instruments import BAND_LABELS, INSTRUMENTS
 from evaluation.item_labels import ITEM_LABELS, answer_scale
 from evaluation.models import Answer, Measurement, ResearchConsent
-from modules.hours import hours_of, norm_hours
-from modules.models import CHARGED, Appointment, Attendance, AttendanceStatus, Session
+from modules.queries import hours_by_course
 from referrals.models import Course, Patient, Screening, Severity
 
 CLINIC_ONLY = _("Only clinic staff can record research consent.")
@@ -405,40 +404,6 @@ def _hundredths(value: Decimal) -> str:
     return str(value.quantize(HUNDREDTHS, rounding=ROUND_HALF_UP))
 
 
-def _hours_by_course(course_ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]:
-    """(norm hours used, treatment hours received) per course, in two queries.
-
-    The same rule and the same records as ``modules.queries.course_hours``, which costs
-    two queries per course; a test holds the two to the same figures.
-    """
-    used: dict[int, Decimal] = defaultdict(Decimal)
-    received: dict[int, Decimal] = defaultdict(Decimal)
-    seats = Attendance.objects.filter(
-        course_id__in=course_ids, session__status=Session.Status.PLANNED, status__in=CHARGED
-    ).values_list(
-        "course_id",
-        "status",
-        "session__duration_minutes",
-        "session__therapist_count",
-        "session__normed_group_size",
-    )
-    for course_id, status, minutes, therapists, size in seats:
-        duration = timedelta(minutes=minutes)
-        used[course_id] += norm_hours(
-            duration=duration, therapists=therapists, normed_group_size=size
-        )
-        if status == AttendanceStatus.ATTENDED:
-            received[course_id] += hours_of(duration)
-    appointments = Appointment.objects.filter(
-        course_id__in=course_ids, attendance__in=CHARGED
-    ).values_list("course_id", "attendance", "duration_minutes")
-    for course_id, status, minutes in appointments:
-        used[course_id] += hours_of(timedelta(minutes=minutes))
-        if status == AttendanceStatus.ATTENDED:
-            received[course_id] += hours_of(timedelta(minutes=minutes))
-    return {course_id: (used[course_id], received[course_id]) for course_id in course_ids}
-
-
 def _courses(today: date) -> QuerySet[Course]:
     """The consenting patients' courses with only the fields the export needs.
 
@@ -535,7 +500,7 @@ def build_export(*, today: date | None = None) -> Export:
     if not course_ids:
         return Export(EXPORT_COLUMNS, [], [])
     measurements = _measurements(course_ids)
-    hours = _hours_by_course(course_ids)
+    hours = hours_by_course(course_ids)
     known = {variable.name for variable in data_dictionary()}
     rows: list[list[str]] = []
     patients: dict[int, Patient] = {}

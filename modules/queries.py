@@ -1,5 +1,6 @@
 """Reads for treatment pages: hours, follow-up flags, the attendance page, the day."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -54,35 +55,46 @@ class Hours:
         return "warn" if self.projected >= self.budget * WARN_SHARE else "ok"
 
 
-def course_hours(course: Course, *, today: date | None = None) -> Hours:
-    """Norm hours used and treatment hours received, with a projection to the planned end.
+def hours_by_course(course_ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]:
+    """(norm hours used, treatment hours received) for each course, in two queries.
 
-    Two queries: the course's group attendance and its individual appointments. The rule
-    itself is in ``modules.hours``.
+    The records counted: group sessions that took place and the patient attended or did
+    not show for, and individual appointments likewise; the rule itself is in
+    ``modules.hours``.
     """
-    today = today or timezone.localdate()
-    used = received = Decimal(0)
-    records = Attendance.objects.filter(
-        course=course, session__status=Session.Status.PLANNED, status__in=CHARGED
+    used: dict[int, Decimal] = defaultdict(Decimal)
+    received: dict[int, Decimal] = defaultdict(Decimal)
+    seats = Attendance.objects.filter(
+        course_id__in=course_ids, session__status=Session.Status.PLANNED, status__in=CHARGED
     ).values_list(
+        "course_id",
         "status",
         "session__duration_minutes",
         "session__therapist_count",
         "session__normed_group_size",
     )
-    for status, minutes, therapists, size in records:
-        used += norm_hours(
-            duration=timedelta(minutes=minutes), therapists=therapists, normed_group_size=size
+    for course_id, status, minutes, therapists, size in seats:
+        duration = timedelta(minutes=minutes)
+        used[course_id] += norm_hours(
+            duration=duration, therapists=therapists, normed_group_size=size
         )
         if status == AttendanceStatus.ATTENDED:
-            received += hours_of(timedelta(minutes=minutes))
-    appointments = Appointment.objects.filter(course=course, attendance__in=CHARGED).values_list(
-        "attendance", "duration_minutes"
-    )
-    for status, minutes in appointments:
-        used += hours_of(timedelta(minutes=minutes))
+            received[course_id] += hours_of(duration)
+    appointments = Appointment.objects.filter(
+        course_id__in=course_ids, attendance__in=CHARGED
+    ).values_list("course_id", "attendance", "duration_minutes")
+    for course_id, status, minutes in appointments:
+        used[course_id] += hours_of(timedelta(minutes=minutes))
         if status == AttendanceStatus.ATTENDED:
-            received += hours_of(timedelta(minutes=minutes))
+            received[course_id] += hours_of(timedelta(minutes=minutes))
+    return {course_id: (used[course_id], received[course_id]) for course_id in course_ids}
+
+
+def course_hours(course: Course, *, today: date | None = None) -> Hours:
+    """Norm hours used and treatment hours received, with a projection to the planned end
+    at the current pace (two queries)."""
+    today = today or timezone.localdate()
+    used, received = hours_by_course([course.pk])[course.pk]
     elapsed = (min(today, course.planned_end) - course.start).days
     total = (course.planned_end - course.start).days
     projected = None
