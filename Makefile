@@ -54,7 +54,7 @@ lint: $(BIN)/.installed
 
 test: setup db lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
 
 check-deploy: $(BIN)/.installed
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
