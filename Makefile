@@ -21,8 +21,13 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet '.[test]'
 	touch $@
 
-setup: $(BIN)/.installed messages
+setup: $(BIN)/.installed messages .env
 	@mkdir -p .data/staticfiles
+
+# A development checkout gets a git-ignored .env with DEBUG on, so plain `manage.py` commands
+# work here; a production server has no .env from make and keeps DEBUG off by default.
+.env:
+	printf '# Development settings for this checkout (git-ignored); see README, Configuration.\nDEBUG=true\n' > .env
 
 # Compile the committed .po files (pure Python, via Babel: no GNU gettext needed).
 messages: $(BIN)/.installed
