@@ -83,11 +83,11 @@ def worklist(request: HttpRequest) -> HttpResponse:
     """Measurements due or missing, and answers flagged for the clinician's attention."""
     context = {
         "due": queries.measurements_due(request.user),
-        "flagged": queries.flagged(request.user),
+        "flagged": list(queries.flagged(request.user)),
     }
-    log_patient_accesses(
-        request, [item.course.patient for item in context["flagged"]], what="flagged measurement"
-    )
+    # Both lists name patients: one insert logs every patient shown.
+    shown = [item.course.patient for item in context["flagged"] + context["due"]]
+    log_patient_accesses(request, shown, what="measurement worklist")
     return render(request, "evaluation/worklist.html", context)
 
 

@@ -526,3 +526,19 @@ def test_the_worklist_runs_the_same_queries_for_one_course_or_five(
     content = response.content.decode()
     assert all(course.patient.name in content for course in made)
     assert len(response.context["flagged"]) == courses
+
+
+def test_the_worklist_logs_every_patient_it_shows(client_for, clinician, now):
+    from apu.models import AccessLog
+
+    flagged = new_course(clinician, name="Frida Flag")
+    record(flagged, clinician, answers=PHQ9_ITEM9_ONE)
+    only_due = new_course(clinician, name="Dennis Due")
+    assert AccessLog.objects.count() == 0
+
+    response = client_for(clinician).get(reverse("evaluation:worklist"))
+
+    assert response.status_code == 200
+    logged = set(AccessLog.objects.values_list("object_id", flat=True))
+    assert {flagged.patient_id, only_due.patient_id} <= logged
+    assert set(AccessLog.objects.values_list("user_id", flat=True)) == {clinician.pk}
