@@ -98,6 +98,11 @@ class User(AbstractUser):
         return self.role == self.Role.ADMIN or self.is_superuser
 
     @property
+    def is_clinic_staff(self) -> bool:
+        """Clinicians and administrators: the clinic itself, with full access to its patients."""
+        return self.is_superuser or self.role in (self.Role.CLINICIAN, self.Role.ADMIN)
+
+    @property
     def sees_patient_data(self) -> bool:
         """Whether the user can open identifiable patient records (researchers cannot)."""
         return self.is_active and not self.is_researcher

@@ -33,3 +33,10 @@ def get_for_user_or_404(queryset: models.QuerySet, user: User, **lookup) -> mode
         return queryset.for_user(user).get(**lookup)
     except (queryset.model.DoesNotExist, ValueError, TypeError) as error:
         raise Http404 from error
+
+
+def require_clinic_staff(user: User) -> None:
+    """403 unless clinic staff; call it after fetching through ``for_user``, so an object out
+    of reach has already answered 404, the same as one that does not exist."""
+    if not user.is_clinic_staff:
+        raise PermissionDenied

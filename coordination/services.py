@@ -50,10 +50,6 @@ class StaleEdit(ValidationError):
         self.version = version
 
 
-def _is_clinic(user: User) -> bool:
-    return user.is_superuser or user.role in (User.Role.CLINICIAN, User.Role.ADMIN)
-
-
 # --- The gate the treatment services in ``modules`` call -------------------------------
 
 
@@ -96,7 +92,7 @@ def decide_and_plan(referral: Referral, *, by: User, kind: str, reason: str = ""
 @transaction.atomic
 def add_extra_meeting(course: Course, *, by: User, due_date: date) -> Meeting:
     """An extra coordination meeting, beyond the three planned ones."""
-    if not _is_clinic(by):
+    if not by.is_clinic_staff:
         raise PermissionDenied(CLINIC_ONLY)
     course = Course.objects.select_for_update().get(pk=course.pk)
     if course.status == Course.Status.DISCHARGED:
@@ -281,7 +277,7 @@ def discharge_course(
     meeting_not_held_reason: str = "",
 ) -> Discharge:
     """End the course after the discharge meeting (or say why it was not held)."""
-    if not _is_clinic(by):
+    if not by.is_clinic_staff:
         raise PermissionDenied(CLINIC_ONLY)
     course = Course.objects.select_for_update().get(pk=course.pk)
     if course.status == Course.Status.DISCHARGED:

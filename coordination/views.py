@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apu.access import log_patient_access, log_patient_accesses
 from apu.models import Municipality, User
-from apu.permissions import get_for_user_or_404, role_required
+from apu.permissions import get_for_user_or_404, require_clinic_staff, role_required
 from coordination import calendar, queries, services
 from coordination.forms import (
     ActionFormSet,
@@ -36,8 +36,7 @@ def decide_referral(request: HttpRequest, pk: int) -> HttpResponse:
     """Decide a referral; accepting opens the course and plans its three meetings."""
     # Out of reach is 404 before the role check, so it looks the same as absent.
     referral = get_for_user_or_404(Referral.objects.all(), request.user, pk=pk)
-    if not (request.user.is_superuser or request.user.role in CLINIC):
-        raise PermissionDenied
+    require_clinic_staff(request.user)
     form = DecisionForm(request.POST)
     if form.is_valid():
         try:
@@ -285,16 +284,10 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     return HttpResponse(body, content_type="text/calendar; charset=utf-8")
 
 
-def _require_clinic(user: User) -> None:
-    """Clinic staff only; checked after the fetch, so a course out of reach stays a 404."""
-    if not (user.is_superuser or user.role in CLINIC):
-        raise PermissionDenied
-
-
 @role_required(*CLINIC_AND_COORDINATORS)
 def extra_meeting(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_for_user_or_404(Course.objects.all(), request.user, pk=pk)
-    _require_clinic(request.user)
+    require_clinic_staff(request.user)
     form = ExtraMeetingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -314,7 +307,7 @@ def discharge(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_for_user_or_404(
         referral_queries.course_for_detail(request.user), request.user, pk=pk
     )
-    _require_clinic(request.user)
+    require_clinic_staff(request.user)
     form = DischargeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -76,10 +76,6 @@ HUNDREDTHS = Decimal("0.01")
 # --- Consent ------------------------------------------------------------------------------
 
 
-def _is_clinic(user: User) -> bool:
-    return user.is_superuser or user.role in (User.Role.CLINICIAN, User.Role.ADMIN)
-
-
 def _shown(day: date) -> str:
     return day.strftime("%d.%m.%Y")
 
@@ -87,7 +83,7 @@ def _shown(day: date) -> str:
 @transaction.atomic
 def give_consent(patient: Patient, *, by: User, given_on: date, scope: str) -> ResearchConsent:
     """Record the patient's consent to research use, given on ``given_on``."""
-    if not _is_clinic(by):
+    if not by.is_clinic_staff:
         raise PermissionDenied(CLINIC_ONLY)
     if scope not in ResearchConsent.Scope.values:
         raise ValidationError({"scope": ValidationError(UNKNOWN_SCOPE, code="scope")})
@@ -118,7 +114,7 @@ def give_consent(patient: Patient, *, by: User, given_on: date, scope: str) -> R
 @transaction.atomic
 def withdraw_consent(consent: ResearchConsent, *, by: User, withdrawn_on: date) -> ResearchConsent:
     """Withdraw a consent from ``withdrawn_on``: from that day the patient is left out."""
-    if not _is_clinic(by):
+    if not by.is_clinic_staff:
         raise PermissionDenied(CLINIC_ONLY)
     # Lock the consent: a withdrawal decided on a stale copy must not overwrite another.
     consent = ResearchConsent.objects.select_for_update().get(pk=consent.pk)

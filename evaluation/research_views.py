@@ -43,16 +43,12 @@ class WithdrawConsentForm(forms.Form):
     withdrawn_on = forms.DateField(label=gettext_lazy("Withdrawn on"), widget=DateInput())
 
 
-def _is_clinic(user: User) -> bool:
-    return user.is_superuser or user.role in CLINIC
-
-
 @role_required(*CLINIC_AND_COORDINATORS)
 def consent(request: HttpRequest, pk: int) -> HttpResponse:
     """The patient's research consent: record it, or withdraw the active one."""
     patient = get_for_user_or_404(Patient.objects.all(), request.user, pk=pk)
     # After the lookup, so a patient out of reach stays a 404.
-    if not _is_clinic(request.user):
+    if not request.user.is_clinic_staff:
         raise PermissionDenied
     log_patient_access(request, patient, what="research consent")
     consents = list(patient.research_consents.select_related("recorded_by"))

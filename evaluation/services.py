@@ -30,7 +30,7 @@ def record_measurement(
     answers: list[int],
 ) -> Measurement:
     """Score and store one questionnaire; a PHQ-9 item-9 answer above 0 is flagged."""
-    if not (by.is_superuser or by.role in (User.Role.CLINICIAN, User.Role.ADMIN)):
+    if not by.is_clinic_staff:
         raise PermissionDenied(CLINIC_ONLY)
     if answered_on > timezone.localdate():
         raise ValidationError({"answered_on": ValidationError(FUTURE, code="future")})

@@ -25,16 +25,12 @@ CLINIC = (User.Role.CLINICIAN, User.Role.ADMIN)
 CLINIC_AND_COORDINATORS = (*CLINIC, User.Role.COORDINATOR)
 
 
-def _is_clinic(user: User) -> bool:
-    return user.is_superuser or user.role in CLINIC
-
-
 @role_required(*CLINIC_AND_COORDINATORS)
 def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The course page: pathway, treatment and hours, and the outcome charts (clinic only)."""
     course = get_course(request, pk)
     context = course_context(request, course)
-    context["charts"] = queries.course_charts(course) if _is_clinic(request.user) else []
+    context["charts"] = queries.course_charts(course) if request.user.is_clinic_staff else []
     context["instruments"] = list(INSTRUMENTS)
     context["band_labels"] = BAND_LABELS
     return render(request, "evaluation/course_detail.html", context)
@@ -46,7 +42,7 @@ def measurement_new(request: HttpRequest, pk: int, instrument: str) -> HttpRespo
     if instrument not in INSTRUMENTS:
         raise Http404
     course = get_course(request, pk)
-    if not _is_clinic(request.user):
+    if not request.user.is_clinic_staff:
         raise PermissionDenied
     form = MeasurementForm(
         request.POST or None, instrument=instrument, initial={"point": request.GET.get("point")}
@@ -138,7 +134,7 @@ def improvement_log(request: HttpRequest) -> HttpResponse:
     """The PDSA log: dated changes in practice, shown on the run charts."""
     form = ImprovementNoteForm(request.POST or None)
     if request.method == "POST":
-        if not _is_clinic(request.user):
+        if not request.user.is_clinic_staff:
             raise PermissionDenied
         if form.is_valid():
             ImprovementNote.objects.create(created_by=request.user, **form.cleaned_data)

@@ -55,7 +55,7 @@ STILL_FULL = _("The group is full; the patient is on its waiting list.")
 
 
 def _require_clinic(user: User) -> None:
-    if not (user.is_superuser or user.role in (User.Role.CLINICIAN, User.Role.ADMIN)):
+    if not user.is_clinic_staff:
         raise PermissionDenied(CLINIC_ONLY)
 
 

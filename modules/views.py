@@ -1,7 +1,7 @@
 from datetime import date, timedelta
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from apu.access import log_patient_access, log_patient_accesses
 from apu.models import User
-from apu.permissions import get_for_user_or_404, role_required
+from apu.permissions import get_for_user_or_404, require_clinic_staff, role_required
 from coordination import queries as coordination_queries
 from modules import queries, services
 from modules.forms import (
@@ -42,10 +42,6 @@ CLINIC = (User.Role.CLINICIAN, User.Role.ADMIN)
 CLINIC_AND_COORDINATORS = (*CLINIC, User.Role.COORDINATOR)
 
 
-def _is_clinic(user: User) -> bool:
-    return user.is_superuser or user.role in CLINIC
-
-
 def _course(request: HttpRequest, pk: int) -> Course:
     return get_for_user_or_404(
         referral_queries.course_for_detail(request.user), request.user, pk=pk
@@ -66,7 +62,7 @@ def _groups_open_for(course: Course):
 def course_context(request: HttpRequest, course: Course) -> dict:
     """What the course page shows of the pathway and the treatment (a higher app adds more)."""
     meetings = list(coordination_queries.course_meetings(course))
-    is_clinic = _is_clinic(request.user)
+    is_clinic = request.user.is_clinic_staff
     plan = TreatmentPlan.objects.filter(course=course).prefetch_related("modules").first()
     return {
         "course": course,
@@ -99,7 +95,7 @@ def get_course(request: HttpRequest, pk: int) -> Course:
 @role_required(*CLINIC_AND_COORDINATORS)
 def course_enrol(request: HttpRequest, pk: int) -> HttpResponse:
     course = _course(request, pk)
-    _require_clinic_after_reach(request)
+    require_clinic_staff(request.user)
     form = EnrolForm(request.POST, groups=_groups_open_for(course))
     if form.is_valid():
         try:
@@ -121,12 +117,6 @@ def course_enrol(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.error(request, _("Choose a group and a start date."))
     return redirect("course_detail", pk=course.pk)
-
-
-def _require_clinic_after_reach(request: HttpRequest) -> None:
-    # Called after the object was found within reach, so out of reach stays a 404.
-    if not _is_clinic(request.user):
-        raise PermissionDenied
 
 
 def _enrolment(request: HttpRequest, pk: int) -> Enrolment:
@@ -345,7 +335,7 @@ def session_move(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*CLINIC_AND_COORDINATORS)
 def appointment_new(request: HttpRequest, pk: int) -> HttpResponse:
     course = _course(request, pk)
-    _require_clinic_after_reach(request)
+    require_clinic_staff(request.user)
     form = AppointmentForm(
         request.POST or None,
         initial={"clinician": request.user.pk if request.user.is_clinician else None},
@@ -390,7 +380,7 @@ def appointment_attendance(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*CLINIC_AND_COORDINATORS)
 def formulation_edit(request: HttpRequest, pk: int) -> HttpResponse:
     course = _course(request, pk)
-    _require_clinic_after_reach(request)
+    require_clinic_staff(request.user)
     current = CaseFormulation.objects.filter(course=course).first()
     initial = {"version": current.version if current else 0}
     if current:
@@ -420,7 +410,7 @@ def formulation_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*CLINIC_AND_COORDINATORS)
 def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
     course = _course(request, pk)
-    _require_clinic_after_reach(request)
+    require_clinic_staff(request.user)
     current = TreatmentPlan.objects.filter(course=course).prefetch_related("modules").first()
     initial = {
         "version": current.version if current else 0,

@@ -18,7 +18,7 @@ class PatientQuerySet(models.QuerySet):
         """Patients ``user`` may see: the clinic sees all, a coordinator their municipality."""
         if not user.is_authenticated or not user.is_active:
             return self.none()
-        if user.is_superuser or user.role in (User.Role.CLINICIAN, User.Role.ADMIN):
+        if user.is_clinic_staff:
             return self
         if user.role == User.Role.COORDINATOR:
             return self.filter(municipality_id=user.municipality_id)

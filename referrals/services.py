@@ -55,10 +55,6 @@ class PatientDetails:
     email: str = ""
 
 
-def _is_clinic(user: User) -> bool:
-    return user.is_superuser or user.role in (User.Role.CLINICIAN, User.Role.ADMIN)
-
-
 def diagnosis_role(code: str) -> str:
     """F10-F19 are substance use disorders; every other F code is a mental disorder."""
     return (
@@ -196,7 +192,7 @@ def register_referral(
     """
     check_dates(first_contact=first_contact, received=received)
     codes = normalize_codes(diagnosis_codes)
-    if not _is_clinic(by):
+    if not by.is_clinic_staff:
         mental_severity = substance_severity = ""
     patient_row = _save_patient(patient, by=by)
     referral = Referral.objects.create(
@@ -227,7 +223,7 @@ def screen_referral(
     referral: Referral, *, by: User, mental_severity: str, substance_severity: str
 ) -> Screening:
     """Screen an open referral again with the current code lists, and record the axes."""
-    if not _is_clinic(by):
+    if not by.is_clinic_staff:
         raise PermissionDenied(CLINIC_ONLY)
     # Lock the referral: a screening and a decision must not interleave.
     referral = (
@@ -262,7 +258,7 @@ def decide_referral(referral: Referral, *, by: User, kind: str, reason: str = ""
     The referral row is locked first, so of two clinicians deciding at the same moment
     exactly one succeeds and the other is told the referral is already decided.
     """
-    if not _is_clinic(by):
+    if not by.is_clinic_staff:
         raise PermissionDenied(CLINIC_ONLY)
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
     if not referral.is_open:

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from apu.access import log_patient_access, log_patient_accesses
 from apu.models import User
-from apu.permissions import get_for_user_or_404, role_required
+from apu.permissions import get_for_user_or_404, require_clinic_staff, role_required
 from referrals import queries, services
 from referrals.forms import DecisionForm, ReferralFilter, ReferralForm, ScreeningForm
 from referrals.models import DiagnosisCode, Patient, Referral
@@ -100,7 +100,7 @@ def referral_preview(request: HttpRequest) -> HttpResponse:
 
 
 def _referral_context(request: HttpRequest, referral: Referral, **extra) -> dict:
-    is_clinic = request.user.role in CLINIC or request.user.is_superuser
+    is_clinic = request.user.is_clinic_staff
     context = {
         "referral": referral,
         "patient": referral.patient,
@@ -133,18 +133,12 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render_referral_detail(request, pk)
 
 
-def _require_clinic(user: User) -> None:
-    """Clinic staff only; checked after the fetch, so a referral out of reach stays a 404."""
-    if not (user.is_superuser or user.role in CLINIC):
-        raise PermissionDenied
-
-
 @require_POST
 @role_required(*CLINIC_AND_COORDINATORS)
 def referral_screen(request: HttpRequest, pk: int) -> HttpResponse:
     """Record the quadrant-model axes and screen again with the current code lists."""
     referral = get_for_user_or_404(queries.referral_for_detail(request.user), request.user, pk=pk)
-    _require_clinic(request.user)
+    require_clinic_staff(request.user)
     form = ScreeningForm(request.POST)
     if form.is_valid():
         try:
@@ -165,7 +159,7 @@ def referral_letter(request: HttpRequest, pk: int) -> HttpResponse:
         request.user,
         pk=pk,
     )
-    _require_clinic(request.user)
+    require_clinic_staff(request.user)
     log_patient_access(request, referral.patient, what="rejection letter")
     screening = referral.decision.screening
     failed = (
