@@ -212,6 +212,13 @@ def meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "coordination/meeting_minutes.html", {"meeting": meeting})
 
 
+def _meeting_link(request: HttpRequest):
+    """The absolute address of a meeting's page, for calendar events."""
+    return lambda meeting: request.build_absolute_uri(
+        reverse("coordination:meeting_detail", args=[meeting.pk])
+    )
+
+
 @require_GET
 @role_required(*CLINIC_AND_COORDINATORS)
 def meeting_ics(request: HttpRequest, pk: int) -> HttpResponse:
@@ -221,9 +228,7 @@ def meeting_ics(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     body = calendar.calendar_for(
         [meeting],
-        link_for=lambda m: request.build_absolute_uri(
-            reverse("coordination:meeting_detail", args=[m.pk])
-        ),
+        link_for=_meeting_link(request),
     )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="apu-meeting-{meeting.pk}.ics"'
@@ -277,9 +282,7 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     meetings = queries.feed_meetings(feed.user)
     body = calendar.calendar_for(
         meetings,
-        link_for=lambda m: request.build_absolute_uri(
-            reverse("coordination:meeting_detail", args=[m.pk])
-        ),
+        link_for=_meeting_link(request),
     )
     return HttpResponse(body, content_type="text/calendar; charset=utf-8")
 

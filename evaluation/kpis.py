@@ -235,64 +235,46 @@ def attendance_rate(user: User, filters: Filters):
 HOURS = DecimalField(max_digits=12, decimal_places=6)
 
 
-def _norm_hours_per_course():
-    """Norm hours used per course, in SQL (the rule of modules.hours, summed)."""
-    group = (
-        Attendance.objects.filter(
-            course=OuterRef("pk"), status__in=CHARGED, session__status=Session.Status.PLANNED
-        )
-        .values("course")
-        .annotate(
-            total=Sum(
-                ExpressionWrapper(
-                    Cast("session__duration_minutes", HOURS)
-                    * F("session__therapist_count")
-                    / (F("session__normed_group_size") * 60),
-                    output_field=HOURS,
-                )
-            )
-        )
-        .values("total")
-    )
-    individual = (
-        Appointment.objects.filter(course=OuterRef("pk"), attendance__in=CHARGED)
-        .values("course")
-        .annotate(
-            total=Sum(ExpressionWrapper(Cast("duration_minutes", HOURS) / 60, output_field=HOURS))
-        )
-        .values("total")
-    )
+def _hours(expression) -> ExpressionWrapper:
+    return ExpressionWrapper(expression, output_field=HOURS)
+
+
+def _summed_per_course(records, hours) -> Coalesce:
+    """The sum of ``hours`` over a course's ``records`` as a subquery; 0 when there are none."""
+    total = records.filter(course=OuterRef("pk")).values("course").annotate(total=Sum(hours))
     return Coalesce(
-        Subquery(group, output_field=HOURS), Value(Decimal(0)), output_field=HOURS
-    ) + Coalesce(Subquery(individual, output_field=HOURS), Value(Decimal(0)), output_field=HOURS)
+        Subquery(total.values("total"), output_field=HOURS), Value(Decimal(0)), output_field=HOURS
+    )
+
+
+def _hours_per_course(group_statuses, individual_statuses, *, group_norm: bool):
+    """Hours per course in SQL, by the rule of ``modules.hours``: group sessions that took
+    place, each costing duration × therapists ÷ normed group size as norm hours (or the full
+    duration as treatment hours), plus individual appointments at their duration."""
+    minutes = Cast("session__duration_minutes", HOURS)
+    group_hours = (
+        minutes * F("session__therapist_count") / (F("session__normed_group_size") * 60)
+        if group_norm
+        else minutes / 60
+    )
+    seats = Attendance.objects.filter(
+        status__in=group_statuses, session__status=Session.Status.PLANNED
+    )
+    appointments = Appointment.objects.filter(attendance__in=individual_statuses)
+    return _summed_per_course(seats, _hours(group_hours)) + _summed_per_course(
+        appointments, _hours(Cast("duration_minutes", HOURS) / 60)
+    )
+
+
+def _norm_hours_per_course():
+    """Norm hours used: attended or no-show (the seat or the clinician's time was held)."""
+    return _hours_per_course(CHARGED, CHARGED, group_norm=True)
 
 
 def _received_hours_per_course():
-    group = (
-        Attendance.objects.filter(
-            course=OuterRef("pk"),
-            status=AttendanceStatus.ATTENDED,
-            session__status=Session.Status.PLANNED,
-        )
-        .values("course")
-        .annotate(
-            total=Sum(
-                ExpressionWrapper(Cast("session__duration_minutes", HOURS) / 60, output_field=HOURS)
-            )
-        )
-        .values("total")
-    )
-    individual = (
-        Appointment.objects.filter(course=OuterRef("pk"), attendance=AttendanceStatus.ATTENDED)
-        .values("course")
-        .annotate(
-            total=Sum(ExpressionWrapper(Cast("duration_minutes", HOURS) / 60, output_field=HOURS))
-        )
-        .values("total")
-    )
-    return Coalesce(
-        Subquery(group, output_field=HOURS), Value(Decimal(0)), output_field=HOURS
-    ) + Coalesce(Subquery(individual, output_field=HOURS), Value(Decimal(0)), output_field=HOURS)
+    """Treatment hours received: attended sessions, in full."""
+    attended = [AttendanceStatus.ATTENDED]
+    return _hours_per_course(attended, attended, group_norm=False)
 
 
 def hours_per_discharged_course(user: User, filters: Filters):
