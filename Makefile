@@ -12,7 +12,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 
 .PHONY: run test lint setup db stop-db migrate messages makemessages vendor clean-venv \
-	backup restore check-deploy
+	backup restore check-deploy bench bench-quick
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -60,6 +60,14 @@ lint: $(BIN)/.installed
 test: setup db lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
+
+# Load benchmark (README, "Benchmark"): gunicorn with production settings on 127.0.0.1,
+# wrk with 10 connections, one page at a time; figures in the git-ignored .bench/.
+bench: setup db
+	$(BIN)/python scripts/bench.py --scales 1,100 --duration 30
+
+bench-quick: setup db
+	$(BIN)/python scripts/bench.py --scales 1,10 --duration 20
 
 check-deploy: $(BIN)/.installed
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
