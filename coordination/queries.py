@@ -17,7 +17,8 @@ def meetings_for(user: User) -> QuerySet[Meeting]:
 
 
 def clinic_worklist(user: User, *, municipality_id: int | None = None) -> dict:
-    """Overdue meetings, meetings due within 7 days, and courses with no meeting scheduled."""
+    """Overdue meetings, meetings due within 7 days, and courses with no meeting scheduled,
+    each most urgent first (unevaluated: the page pages each list)."""
     today = timezone.localdate()
     meetings = meetings_for(user).open().order_by("due_date", "pk")
     courses = Course.objects.for_user(user).open().select_related("patient__municipality")
@@ -39,7 +40,8 @@ def clinic_worklist(user: User, *, municipality_id: int | None = None) -> dict:
 
 
 def coordinator_worklist(user: User) -> dict:
-    """Upcoming meetings, meetings waiting for their outcome, the municipality's open actions."""
+    """Upcoming meetings, meetings waiting for their outcome, the municipality's open actions,
+    each most urgent first (unevaluated: the page pages each list)."""
     now = timezone.now()
     meetings = meetings_for(user).open()
     return {

@@ -24,6 +24,7 @@ from coordination.models import Action, CalendarFeed, Meeting
 from referrals import queries as referral_queries
 from referrals.forms import DecisionForm
 from referrals.models import Course, Referral
+from referrals.pagination import paginate
 from referrals.views import render_referral_detail
 
 CLINIC = (User.Role.CLINICIAN, User.Role.ADMIN)
@@ -59,29 +60,48 @@ def decide_referral(request: HttpRequest, pk: int) -> HttpResponse:
     return render_referral_detail(request, referral.pk, decision_form=form, status=400)
 
 
+# Each list of a worklist pages on its own, under its own query parameter.
+CLINIC_PAGES = {
+    "overdue": "overdue_page",
+    "due_soon": "soon_page",
+    "unscheduled_courses": "unscheduled_page",
+}
+COORDINATOR_PAGES = {
+    "awaiting_outcome": "outcome_page",
+    "upcoming": "upcoming_page",
+    "open_actions": "actions_page",
+}
+
+
 @role_required(*CLINIC_AND_COORDINATORS)
 def worklist(request: HttpRequest) -> HttpResponse:
-    """Clinic: overdue, due soon, unscheduled. Coordinator: their municipality's meetings."""
+    """Clinic: overdue, due soon, unscheduled. Coordinator: their municipality's meetings.
+
+    Each list shows one page (a COUNT and the page's rows); only the patients shown are
+    access-logged.
+    """
     if request.user.is_coordinator:
+        sections = queries.coordinator_worklist(request.user)
         context = {
-            key: list(rows) for key, rows in queries.coordinator_worklist(request.user).items()
+            key: paginate(request, sections[key], param=param)
+            for key, param in COORDINATOR_PAGES.items()
         }
-        seen = [m.course.patient for m in context["upcoming"] + context["awaiting_outcome"]]
-        seen += [a.meeting.course.patient for a in context["open_actions"]]
+        meetings = context["upcoming"].object_list + context["awaiting_outcome"].object_list
+        seen = [m.course.patient for m in meetings]
+        seen += [a.meeting.course.patient for a in context["open_actions"].object_list]
         log_patient_accesses(request, seen, what="meeting worklist")
         return render(request, "coordination/coordinator_worklist.html", context)
     try:
         municipality_id = int(request.GET.get("municipality") or 0) or None
     except ValueError:
         municipality_id = None
+    sections = queries.clinic_worklist(request.user, municipality_id=municipality_id)
     context = {
-        key: list(rows)
-        for key, rows in queries.clinic_worklist(
-            request.user, municipality_id=municipality_id
-        ).items()
+        key: paginate(request, sections[key], param=param) for key, param in CLINIC_PAGES.items()
     }
-    seen = [m.course.patient for m in context["overdue"] + context["due_soon"]]
-    seen += [c.patient for c in context["unscheduled_courses"]]
+    seen = [m.course.patient for m in context["overdue"].object_list]
+    seen += [m.course.patient for m in context["due_soon"].object_list]
+    seen += [c.patient for c in context["unscheduled_courses"].object_list]
     log_patient_accesses(request, seen, what="meeting worklist")
     context["municipalities"] = Municipality.objects.filter(participating=True)
     context["municipality_id"] = municipality_id

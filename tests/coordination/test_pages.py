@@ -21,6 +21,7 @@ from coordination.services import (
     renew_calendar_feed,
 )
 from referrals.models import Course, Decision, Patient, Referral
+from referrals.pagination import PAGE_SIZE
 from tests.coordination.conftest import TODAY
 from tests.coordination.factories import (
     GLADSAXE,
@@ -652,20 +653,22 @@ def clinic_rows(clinician, count: int) -> None:
         add_extra_meeting(course, by=clinician, due_date=TODAY + timedelta(days=3))
 
 
-# The clinic worklist runs:
+# The clinic worklist runs, whatever the number of rows (each list shows one page):
 #   1. the session
 #   2. the user
 #   3. the user's confirmed TOTP devices
-#   4. overdue meetings, with course, patient and municipality joined
-#   5. meetings due within 7 days, joined the same way
-#   6. open courses with no meeting scheduled, with patient and municipality joined
-#   7. the participating municipalities for the filter
-#   8-10. saving the session: savepoint, update, release
-# (+1: the access-log rows for the patients listed, one insert)
-CLINIC_WORKLIST_QUERIES = 11
+#   4-5. overdue meetings: their count, then the page's meetings with course, patient and
+#      municipality joined
+#   6-7. meetings due within 7 days: count, page, joined the same way
+#   8-9. open courses with no meeting scheduled: count, page with patient and municipality
+#   10. the access-log rows for the patients on the pages (one insert)
+#   11. the participating municipalities for the filter
+#   12-14. saving the session: savepoint, update, release
+# (Paging added a COUNT per list: 11 before, when every row was listed.)
+CLINIC_WORKLIST_QUERIES = 14
 
 
-@pytest.mark.parametrize("rows", [1, 20])
+@pytest.mark.parametrize("rows", [pytest.param(1, id="1-row"), pytest.param(30, id="30-rows")])
 def test_clinic_worklist_runs_a_fixed_number_of_queries(
     client_for, clinician, now, django_assert_num_queries, rows
 ):
@@ -677,8 +680,10 @@ def test_clinic_worklist_runs_a_fixed_number_of_queries(
         response = client.get(reverse("coordination:worklist"))
 
     assert response.status_code == 200
-    # Each course three times: overdue intake, extra meeting due soon, nothing scheduled.
-    assert len(re.findall(r"Patient \d+", text(response))) == 3 * rows
+    # Each course three times: overdue intake, extra meeting due soon, nothing scheduled;
+    # one page of each list.
+    assert len(re.findall(r"Patient \d+", text(response))) == 3 * min(rows, PAGE_SIZE)
+    assert [response.context[key].paginator.count for key in CLINIC_LISTS] == [rows] * 3
 
 
 def coordinator_rows(clinician, coordinator, count: int) -> None:
@@ -695,20 +700,22 @@ def coordinator_rows(clinician, coordinator, count: int) -> None:
         )
 
 
-# The coordinator worklist runs:
+# The coordinator worklist runs, whatever the number of rows (each list shows one page):
 #   1. the session
 #   2. the user
 #   3. the user's confirmed TOTP devices
-#   4. meetings waiting for their outcome, with course, patient and municipality joined
-#   5. upcoming meetings, joined the same way
-#   6. the municipality's open actions, with meeting, course and patient joined
-#   7. the coordinator's municipality, for the heading
-#   8-10. saving the session: savepoint, update, release
-# (+1: the access-log rows for the patients listed, one insert)
-COORDINATOR_WORKLIST_QUERIES = 11
+#   4-5. meetings waiting for their outcome: count, then the page's meetings with course,
+#      patient and municipality joined
+#   6-7. upcoming meetings: count, page, joined the same way
+#   8-9. the municipality's open actions: count, page with meeting, course and patient
+#   10. the access-log rows for the patients on the pages (one insert)
+#   11. the coordinator's municipality, for the heading
+#   12-14. saving the session: savepoint, update, release
+# (Paging added a COUNT per list: 11 before, when every row was listed.)
+COORDINATOR_WORKLIST_QUERIES = 14
 
 
-@pytest.mark.parametrize("rows", [1, 20])
+@pytest.mark.parametrize("rows", [pytest.param(1, id="1-row"), pytest.param(30, id="30-rows")])
 def test_coordinator_worklist_runs_a_fixed_number_of_queries(
     client_for, clinician, coordinator_ballerup, now, django_assert_num_queries, rows
 ):
@@ -721,9 +728,123 @@ def test_coordinator_worklist_runs_a_fixed_number_of_queries(
 
     assert response.status_code == 200
     page = text(response)
-    assert page.count("Handling ") == rows
-    # Each course four times: intake awaiting outcome, midpoint and discharge upcoming, action.
-    assert len(re.findall(r"Patient \d+", page)) == 4 * rows
+    assert page.count("Handling ") == min(rows, PAGE_SIZE)
+    # Each course four times: intake awaiting outcome, midpoint and discharge upcoming,
+    # action; one page of each list.
+    shown = min(rows, PAGE_SIZE) + min(2 * rows, PAGE_SIZE) + min(rows, PAGE_SIZE)
+    assert len(re.findall(r"Patient \d+", page)) == shown
+    counts = [response.context[key].paginator.count for key in COORDINATOR_LISTS]
+    assert counts == [rows, 2 * rows, rows]
+
+
+# --- The worklists page each list on its own ---------------------------------------------------
+
+CLINIC_LISTS = ["overdue", "due_soon", "unscheduled_courses"]
+COORDINATOR_LISTS = ["awaiting_outcome", "upcoming", "open_actions"]
+
+
+def names_in(response, key: str) -> list[str]:
+    """The patients named in one list of the clinic worklist, in order."""
+    rows = response.context[key].object_list
+    if key == "unscheduled_courses":
+        return [course.patient.name for course in rows]
+    return [meeting.course.patient.name for meeting in rows]
+
+
+@pytest.fixture
+def thirty_courses(clinician, now) -> list[Course]:
+    """30 Ballerup courses, each with an overdue intake meeting and an extra meeting due soon."""
+    courses = []
+    for number in range(30):
+        course = accepted_course(
+            clinician, name=f"Patient {number:02d}", first_contact=TODAY - timedelta(days=25)
+        )
+        add_extra_meeting(course, by=clinician, due_date=TODAY + timedelta(days=3))
+        courses.append(course)
+    return courses
+
+
+def test_the_clinic_worklist_shows_25_of_each_list_and_counts_them_all(
+    client_for, clinician, thirty_courses
+):
+    response = client_for(clinician).get(reverse("coordination:worklist"))
+
+    content = response.content.decode()
+    first_page = [f"Patient {n:02d}" for n in range(PAGE_SIZE)]
+    assert all(names_in(response, key) == first_page for key in CLINIC_LISTS)
+    assert text(response).count("(30)") == 3
+    assert content.count('aria-current="page">Side 1 af 2<') == 3
+    assert 'href="?overdue_page=2#overdue-heading" rel="next"' in content
+    assert 'href="?soon_page=2#soon-heading" rel="next"' in content
+    assert 'href="?unscheduled_page=2#unscheduled-heading" rel="next"' in content
+
+
+def test_a_clinic_worklist_list_pages_on_its_own_and_keeps_the_others_and_the_filter(
+    client_for, clinician, thirty_courses
+):
+    ballerup = thirty_courses[0].patient.municipality_id
+    query = {"municipality": ballerup, "soon_page": "2", "overdue_page": "2"}
+
+    response = client_for(clinician).get(reverse("coordination:worklist"), query)
+
+    later = [f"Patient {n:02d}" for n in range(PAGE_SIZE, 30)]
+    assert names_in(response, "overdue") == later
+    assert names_in(response, "due_soon") == later
+    assert names_in(response, "unscheduled_courses")[0] == "Patient 00"
+    content = response.content.decode()
+    # Each list's links change only its own page; the filter and the other pages stay.
+    assert (
+        f'href="?municipality={ballerup}&amp;soon_page=2&amp;overdue_page=1#overdue-heading"'
+        in content
+    )
+    assert (
+        f'href="?municipality={ballerup}&amp;soon_page=2&amp;overdue_page=2'
+        '&amp;unscheduled_page=2#unscheduled-heading" rel="next"' in content
+    )
+
+
+def test_a_page_past_the_end_shows_the_last_page(client_for, clinician, thirty_courses):
+    response = client_for(clinician).get(reverse("coordination:worklist"), {"overdue_page": "9"})
+
+    assert response.context["overdue"].number == 2
+    assert names_in(response, "due_soon")[0] == "Patient 00"
+
+
+def test_the_clinic_worklist_logs_only_the_patients_on_its_pages(
+    client_for, clinician, thirty_courses
+):
+    client_for(clinician).get(reverse("coordination:worklist"), {"overdue_page": "2"})
+
+    logged = set(AccessLog.objects.values_list("object_id", flat=True))
+    # Page 2 of the overdue list and page 1 of the others: all 30 patients are shown.
+    assert logged == {course.patient_id for course in thirty_courses}
+
+    AccessLog.objects.all().delete()
+    client_for(clinician).get(reverse("coordination:worklist"))
+
+    logged = set(AccessLog.objects.values_list("object_id", flat=True))
+    assert logged == {course.patient_id for course in thirty_courses[:PAGE_SIZE]}
+
+
+def test_the_coordinator_worklist_pages_each_list_on_its_own(
+    client_for, clinician, coordinator_ballerup, now
+):
+    coordinator_rows(clinician, coordinator_ballerup, PAGE_SIZE + 1)
+    client = client_for(coordinator_ballerup)
+
+    first = client.get(reverse("coordination:worklist"))
+    logged = AccessLog.objects.filter(user=coordinator_ballerup).values_list("object_id")
+    assert len(set(logged)) == PAGE_SIZE  # the newest patient shows only on later pages
+    later = client.get(reverse("coordination:worklist"), {"actions_page": "2"})
+
+    assert [len(first.context[key].object_list) for key in COORDINATOR_LISTS] == [25, 25, 25]
+    assert [first.context[key].paginator.count for key in COORDINATOR_LISTS] == [26, 52, 26]
+    assert [len(later.context[key].object_list) for key in COORDINATOR_LISTS] == [25, 25, 1]
+    assert later.context["open_actions"].object_list[0].what == f"Handling {PAGE_SIZE}"
+    content = later.content.decode()
+    assert 'href="?actions_page=1#actions-heading" rel="prev"' in content
+    assert 'href="?actions_page=2&amp;upcoming_page=2#upcoming-heading" rel="next"' in content
+    assert 'href="?actions_page=2&amp;outcome_page=2#outcome-heading" rel="next"' in content
 
 
 # The meeting page runs:
