@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from apu.models import User
@@ -109,16 +109,20 @@ def follow_up_courses(user: User, *, today: date | None = None) -> QuerySet[Cour
     today = today or timezone.localdate()
     recorded = Attendance.objects.filter(course=OuterRef("pk")).order_by("-session__starts_at")
     cutoff = timezone.make_aware(datetime.combine(today - timedelta(days=FOLLOW_UP_DAYS), time.min))
+    # NOT EXISTS rather than the latest attended session (a MAX over all of a course's
+    # attendance, grouped by course): the same courses, without aggregating the attendance
+    # of every course in treatment on each page view.
+    attended_since = Attendance.objects.filter(
+        course=OuterRef("pk"),
+        status=AttendanceStatus.ATTENDED,
+        session__starts_at__gte=cutoff,
+    )
     return (
         Course.objects.for_user(user)
         .filter(status=Course.Status.IN_TREATMENT)
         .annotate(
             last_status=Subquery(recorded.values("status")[:1]),
             previous_status=Subquery(recorded.values("status")[1:2]),
-            last_attended=Max(
-                "attendance__session__starts_at",
-                filter=Q(attendance__status=AttendanceStatus.ATTENDED),
-            ),
             first_enrolled=Subquery(
                 Enrolment.objects.filter(course=OuterRef("pk"), ends_on__isnull=True)
                 .order_by("starts_on")
@@ -128,10 +132,10 @@ def follow_up_courses(user: User, *, today: date | None = None) -> QuerySet[Cour
         .filter(
             Q(last_status=AttendanceStatus.NO_SHOW, previous_status=AttendanceStatus.NO_SHOW)
             | Q(first_enrolled__lte=today - timedelta(days=FOLLOW_UP_DAYS))
-            & (Q(last_attended__isnull=True) | Q(last_attended__lt=cutoff))
+            & ~Exists(attended_since)
         )
         .select_related("patient__municipality")
-        .order_by("patient__name")
+        .order_by("patient__name", "pk")
     )
 
 
@@ -203,7 +207,7 @@ def groups_with_seats() -> QuerySet[Group]:
             ),
             waiting=Count("waiting_list", filter=Q(waiting_list__status="waiting"), distinct=True),
         )
-        .order_by("weekday", "start_time", "name")
+        .order_by("weekday", "start_time", "name", "pk")
     )
 
 

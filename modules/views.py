@@ -37,6 +37,7 @@ from modules.models import (
 )
 from referrals import queries as referral_queries
 from referrals.models import Course
+from referrals.pagination import paginate
 
 CLINIC = (User.Role.CLINICIAN, User.Role.ADMIN)
 CLINIC_AND_COORDINATORS = (*CLINIC, User.Role.COORDINATOR)
@@ -196,7 +197,7 @@ def group_list(request: HttpRequest) -> HttpResponse:
         chosen = timezone.localdate()
     monday = chosen - timedelta(days=chosen.weekday())
     context = {
-        "groups": queries.groups_with_seats(),
+        "groups": paginate(request, queries.groups_with_seats()),
         "week": queries.week_grid(monday),
         "monday": monday,
         "previous_week": monday - timedelta(weeks=1),
@@ -448,17 +449,23 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(*CLINIC)
 def today(request: HttpRequest) -> HttpResponse:
-    """Today's sessions and appointments of the user, and courses to follow up."""
+    """Today's sessions and appointments of the user, and a page of courses to follow up.
+
+    The day's lists are bounded by the day (rooms and hours); the courses to follow up grow
+    with the clinic, so they are paged.
+    """
     day = timezone.localdate()
     context = {
         "day": day,
         "sessions": queries.sessions_on(day, therapist=request.user),
         "all_sessions": queries.sessions_on(day),
         "appointments": list(queries.appointments_on(day, clinician=request.user)),
-        "follow_up": list(queries.follow_up_courses(request.user)),
+        "follow_up": paginate(
+            request, queries.follow_up_courses(request.user), param="follow_up_page"
+        ),
     }
     seen = [a.course.patient for a in context["appointments"]] + [
-        c.patient for c in context["follow_up"]
+        c.patient for c in context["follow_up"].object_list
     ]
     log_patient_accesses(request, seen, what="today")
     return render(request, "modules/today.html", context)

@@ -18,6 +18,7 @@ from django.utils.html import escape
 
 import modules.urls
 from apu.access import accesses_to
+from apu.models import AccessLog
 from modules import services
 from modules.models import (
     Appointment,
@@ -31,6 +32,7 @@ from modules.models import (
     WaitingListEntry,
 )
 from referrals.models import Course, Patient
+from referrals.pagination import PAGE_SIZE
 from tests.factories import UserFactory
 from tests.modules.conftest import LAST_MONDAY
 from tests.modules.factories import (
@@ -766,21 +768,26 @@ def test_the_course_page_runs_the_same_queries_with_1_or_20_sessions_attended(
     assert response.context["hours"].used == Decimal("0.5") * sessions
 
 
-# The today page runs, whatever the day holds:
+# The today page runs, whatever the day holds and however many courses to follow up:
 #   1-3. session, user, TOTP devices
 #   4. the user's own sessions today, with group and module
 #   5. all sessions today, with group and module
 #   6. the user's appointments today, with course and patient
-#   7. the follow-up courses (last two attendances and the last attended session as
-#      subqueries), with patient and municipality
-#   8-10. saving the session: savepoint, update, release
-# (+1: the access-log rows for the patients listed, one insert)
-TODAY_QUERIES = 11
+#   7-8. the courses to follow up (the last two attendances and the first open enrolment as
+#      subqueries, no attended session for four weeks as NOT EXISTS): their count, then the
+#      page's courses with patient and municipality
+#   9. the access-log rows for the patients listed (one insert)
+#   10-12. saving the session: savepoint, update, release
+# (Paging the courses to follow up added their COUNT: 11 before.)
+TODAY_QUERIES = 12
 
 
-@pytest.mark.parametrize("size", [pytest.param(1, id="1-of-each"), pytest.param(4, id="4")])
+@pytest.mark.parametrize(
+    "size,to_follow_up",
+    [pytest.param(1, 1, id="1-of-each"), pytest.param(4, 30, id="4-today-30-to-follow-up")],
+)
 def test_the_today_page_runs_the_same_queries_whatever_the_day_holds(
-    client_for, clinician, today, django_assert_num_queries, size
+    client_for, clinician, today, django_assert_num_queries, size, to_follow_up
 ):
     for n in range(size):
         group = new_group(
@@ -800,6 +807,11 @@ def test_the_today_page_runs_the_same_queries_whatever_the_day_holds(
             kind=Appointment.Kind.INDIVIDUAL_THERAPY,
         )
         enrolled(course, group, by=clinician, starts_on=today - timedelta(weeks=5))
+    # More courses in a group for five weeks without attending, to follow up as well.
+    quiet = new_group(name="Stille hold", capacity=to_follow_up)
+    for n in range(to_follow_up - size):
+        course = new_course(clinician, name=f"Fraværende {n:02d}")
+        enrolled(course, quiet, by=clinician, starts_on=today - timedelta(weeks=5))
     client = client_for(clinician)
 
     with django_assert_num_queries(TODAY_QUERIES):
@@ -807,32 +819,73 @@ def test_the_today_page_runs_the_same_queries_whatever_the_day_holds(
 
     assert len(response.context["sessions"]) == size
     assert len(response.context["appointments"]) == size
-    assert len(response.context["follow_up"]) == size
+    assert response.context["follow_up"].paginator.count == to_follow_up
+    assert len(response.context["follow_up"].object_list) == min(to_follow_up, PAGE_SIZE)
+
+
+def test_the_courses_to_follow_up_page_and_only_the_page_is_logged(client_for, clinician, today):
+    quiet = new_group(name="Stille hold", capacity=PAGE_SIZE + 1)
+    courses = [new_course(clinician, name=f"Fraværende {n:02d}") for n in range(PAGE_SIZE + 1)]
+    for course in courses:
+        enrolled(course, quiet, by=clinician, starts_on=today - timedelta(weeks=5))
+    client = client_for(clinician)
+
+    first = client.get(reverse("modules:today"))
+    logged = {row.object_id for row in AccessLog.objects.filter(what="today")}
+    second = client.get(reverse("modules:today"), {"follow_up_page": "2"})
+
+    assert [c.patient.name for c in first.context["follow_up"]] == [
+        f"Fraværende {n:02d}" for n in range(PAGE_SIZE)
+    ]
+    assert logged == {course.patient_id for course in courses[:PAGE_SIZE]}
+    assert [c.patient.name for c in second.context["follow_up"]] == [f"Fraværende {PAGE_SIZE}"]
+    content = body(first)
+    assert "<small>(26)</small>" in section(content, "follow-up-heading")
+    assert 'href="?follow_up_page=2#follow-up-heading" rel="next"' in content
+    assert 'href="?follow_up_page=1#follow-up-heading" rel="prev"' in body(second)
 
 
 # The groups page runs, whatever the number of groups:
 #   1-3. session, user, TOTP devices
 #   4. the week's sessions with group and module (the calendar)
-#   5. the open groups with module, seats taken and waiting counted in SQL
-#   6-8. saving the session: savepoint, update, release
-GROUP_LIST_QUERIES = 8
+#   5-6. the open groups: their count, then the page's groups with module, seats taken and
+#      waiting counted in SQL
+#   7-9. saving the session: savepoint, update, release
+# (Paging the groups added their COUNT: 8 before.)
+GROUP_LIST_QUERIES = 9
 
 
-@pytest.mark.parametrize("size", [pytest.param(1, id="1-group"), pytest.param(5, id="5")])
-def test_the_group_list_runs_the_same_queries_with_1_or_5_groups(
+@pytest.mark.parametrize("size", [pytest.param(1, id="1-group"), pytest.param(30, id="30")])
+def test_the_group_list_runs_the_same_queries_with_1_or_30_groups(
     client_for, clinician, today, django_assert_num_queries, size
 ):
     for n in range(size):
         group = new_group(name=f"Hold {n}", weekday=n % 5, therapists=(clinician,))
         new_session(group, starts_at=at(LAST_MONDAY + timedelta(days=n % 5), 10))
-        enrolled(new_course(clinician, name=f"P{n}"), group, by=clinician, starts_on=today)
+        if n < 5:
+            enrolled(new_course(clinician, name=f"P{n}"), group, by=clinician, starts_on=today)
     client = client_for(clinician)
 
     with django_assert_num_queries(GROUP_LIST_QUERIES):
         response = client.get(reverse("modules:group_list"))
 
-    assert len(response.context["groups"]) == size
+    assert response.context["groups"].paginator.count == size
+    assert len(response.context["groups"].object_list) == min(size, PAGE_SIZE)
+    # The week's calendar is bounded by the week (rooms and hours), so it is not paged.
     assert sum(len(day) for day in response.context["week"].values()) == size
+
+
+def test_the_group_list_pages_and_keeps_the_week(client_for, clinician, today):
+    for n in range(PAGE_SIZE + 1):
+        new_group(name=f"Hold {n:02d}", weekday=Group.Weekday.MONDAY, start_time=time(8, 0))
+
+    response = client_for(clinician).get(
+        reverse("modules:group_list"), {"week": "2026-03-23", "page": "2"}
+    )
+
+    assert [g.name for g in response.context["groups"]] == [f"Hold {PAGE_SIZE}"]
+    assert response.context["monday"] == date(2026, 3, 23)
+    assert 'href="?week=2026-03-23&amp;page=1#groups-heading" rel="prev"' in body(response)
 
 
 # A group's page runs, whatever the number of participants, waiting and sessions:
