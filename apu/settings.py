@@ -239,6 +239,11 @@ LOGGING = {
 
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")
 
+# The Lean dashboard reads its KPI figures from snapshots (evaluation.DashboardSnapshot)
+# and recomputes one once it is older than this; `refresh_dashboard` (cron) keeps the
+# default views fresh so nobody waits for the aggregation.
+DASHBOARD_MAX_AGE_MINUTES = env.int("DASHBOARD_MAX_AGE_MINUTES", default=15)
+
 # Referrals: the intake meeting is due this many days after first contact (DESIGN.md,
 # "no later than the third week").
 INTAKE_MEETING_DEADLINE_DAYS = env.int("INTAKE_MEETING_DEADLINE_DAYS", default=21)

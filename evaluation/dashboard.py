@@ -2,20 +2,26 @@
 
 import csv
 import io
+import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from django import forms
+from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 
 from apu.models import Municipality, User
 from evaluation import kpis
-from evaluation.models import ImprovementNote
+from evaluation.models import DashboardSnapshot, ImprovementNote
 from evaluation.runcharts import RunPoint, run_chart
 
 DEFAULT_MONTHS = 18
+# Part of each snapshot's key: raise it when the figures' layout changes, so old snapshots
+# are never read back into new code.
+FIGURES_VERSION = 1
 
 
 def _month_start(day: date) -> date:
@@ -60,16 +66,22 @@ class DashboardFilterForm(forms.Form):
         return cleaned
 
     def filters(self, user: User) -> kpis.Filters:
-        today = timezone.localdate()
         data = self.cleaned_data if self.is_valid() else {}
-        end = _month_start(data.get("end") or today)
-        start = _month_start(data.get("start") or _months_back(end, DEFAULT_MONTHS - 1))
         municipality = (
             user.municipality_id
             if user.is_coordinator
             else getattr(data.get("municipality"), "pk", None)
         )
-        return kpis.Filters(start=start, end=end, municipality_id=municipality)
+        return period_filters(data.get("start"), data.get("end"), municipality_id=municipality)
+
+
+def period_filters(
+    start: date | None = None, end: date | None = None, *, municipality_id: int | None = None
+) -> kpis.Filters:
+    """The months from ``start`` to ``end``; by default the last 18 months up to this one."""
+    end = _month_start(end or timezone.localdate())
+    start = _month_start(start or _months_back(end, DEFAULT_MONTHS - 1))
+    return kpis.Filters(start=start, end=end, municipality_id=municipality_id)
 
 
 @dataclass(frozen=True)
@@ -80,61 +92,127 @@ class Kpi:
     series: list
 
 
-def build(user: User, filters: kpis.Filters) -> dict:
-    """Every KPI of the dashboard (one query each) and the notes to annotate them with."""
+KPI_TITLES = [
+    ("courses_started", _("Courses started per month"), ""),
+    ("intake_days", _("Days from first contact to intake meeting (median)"), ""),
+    ("intake_on_time", _("Intake meetings on time (within 21 days), %"), " %"),
+    ("first_no_show", _("No-show at the first conversation, %"), " %"),
+    ("attendance", _("Attendance at group sessions, %"), " %"),
+    ("norm_hours", _("Norm hours used per discharged course (median)"), ""),
+    ("treatment_hours", _("Treatment hours received per discharged course (median)"), ""),
+    ("drop_out", _("Drop-out among discharged courses, %"), " %"),
+]
+
+
+def compute_figures(user: User, filters: kpis.Filters) -> dict:
+    """Every KPI of the dashboard, one query each, as plain data that a snapshot can keep."""
     median_days, on_time = kpis.intake_timeliness(user, filters)
     no_show, reasons = kpis.first_conversation_no_show(user, filters)
     used, received = kpis.hours_per_discharged_course(user, filters)
-    series = [
-        Kpi(
-            "courses_started",
-            _("Courses started per month"),
-            "",
-            kpis.courses_started(user, filters),
-        ),
-        Kpi(
-            "intake_days", _("Days from first contact to intake meeting (median)"), "", median_days
-        ),
-        Kpi("intake_on_time", _("Intake meetings on time (within 21 days), %"), " %", on_time),
-        Kpi("first_no_show", _("No-show at the first conversation, %"), " %", no_show),
-        Kpi(
-            "attendance",
-            _("Attendance at group sessions, %"),
-            " %",
-            kpis.attendance_rate(user, filters),
-        ),
-        Kpi("norm_hours", _("Norm hours used per discharged course (median)"), "", used),
-        Kpi(
-            "treatment_hours",
-            _("Treatment hours received per discharged course (median)"),
-            "",
-            received,
-        ),
-        Kpi(
-            "drop_out",
-            _("Drop-out among discharged courses, %"),
-            " %",
-            kpis.drop_out(user, filters),
-        ),
-    ]
+    series = {
+        "courses_started": kpis.courses_started(user, filters),
+        "intake_days": median_days,
+        "intake_on_time": on_time,
+        "first_no_show": no_show,
+        "attendance": kpis.attendance_rate(user, filters),
+        "norm_hours": used,
+        "treatment_hours": received,
+        "drop_out": kpis.drop_out(user, filters),
+    }
+    return {
+        "series": series,
+        "reasons": list(reasons),
+        "groups": kpis.attendance_by_group(user, filters),
+        # JSON has no tuple keys: each quadrant as [mental, substance, counts].
+        "quadrants": [[m, s, row] for (m, s), row in kpis.quadrant_mix(user, filters).items()],
+        "outcomes": kpis.outcome_change(user, filters),
+        "years": kpis.courses_per_year(user, filters),
+    }
+
+
+def snapshot_key(filters: kpis.Filters) -> str:
+    where = filters.municipality_id or "all"
+    return f"v{FIGURES_VERSION}:{filters.start:%Y-%m}:{filters.end:%Y-%m}:{where}"
+
+
+def store_figures(user: User, filters: kpis.Filters) -> tuple[dict, datetime]:
+    """Compute the figures for ``filters`` now and keep them as the snapshot of their key."""
+    started = time.monotonic()
+    data = compute_figures(user, filters)
+    now = timezone.now()
+    # One upsert: two requests computing the same new key at once cannot collide.
+    DashboardSnapshot.objects.bulk_create(
+        [
+            DashboardSnapshot(
+                key=snapshot_key(filters),
+                data=data,
+                computed_at=now,
+                seconds=time.monotonic() - started,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["key"],
+        update_fields=["data", "computed_at", "seconds"],
+    )
+    # Read back through the JSON field, so a fresh result looks exactly like a kept one.
+    return DashboardSnapshot.objects.get(key=snapshot_key(filters)).data, now
+
+
+def _fresh(snapshot: DashboardSnapshot | None) -> bool:
+    max_age = timedelta(minutes=settings.DASHBOARD_MAX_AGE_MINUTES)
+    return snapshot is not None and timezone.now() - snapshot.computed_at <= max_age
+
+
+def figures(user: User, filters: kpis.Filters) -> tuple[dict, datetime]:
+    """The KPI figures and when they were computed: the snapshot while fresh, else new ones."""
+    # A snapshot holds one municipality's or everyone's figures; the clinic sees everyone and
+    # a coordinator only their own municipality (the filter form sets it), so the figures of
+    # a key are the same for every user who may ask for it.
+    if not (user.is_clinic_staff or filters.municipality_id == user.municipality_id):
+        return compute_figures(user, filters), timezone.now()
+    key = snapshot_key(filters)
+    snapshot = DashboardSnapshot.objects.filter(key=key).first()
+    if snapshot is None:
+        return store_figures(user, filters)
+    if _fresh(snapshot):
+        return snapshot.data, snapshot.computed_at
+    with transaction.atomic():
+        # One request recomputes a stale snapshot while it holds the row; the others skip
+        # the locked row and show the figures they already read.
+        locked = DashboardSnapshot.objects.select_for_update(skip_locked=True).filter(
+            pk=snapshot.pk
+        )
+        locked = locked.first()
+        if locked is None:
+            return snapshot.data, snapshot.computed_at
+        if _fresh(locked):  # refreshed by another request meanwhile
+            return locked.data, locked.computed_at
+        return store_figures(user, filters)
+
+
+def build(user: User, filters: kpis.Filters) -> dict:
+    """The dashboard: the KPI figures as run charts, the tables, and the notes on the charts."""
+    data, computed_at = figures(user, filters)
     notes = list(ImprovementNote.objects.filter(date__gte=filters.start).order_by("date"))
-    quadrants = kpis.quadrant_mix(user, filters)
     charts = []
-    for kpi in series:
+    for key, title, unit in KPI_TITLES:
+        kpi = Kpi(key, title, unit, [(month, value) for month, value in data["series"][key]])
         points = [RunPoint(month=month, value=value) for month, value in kpi.series]
         chart = run_chart(points, title=str(kpi.title), notes=notes, unit=kpi.unit)
         charts.append({"kpi": kpi, **chart})
+    quadrants = {(m, s): row for m, s, row in data["quadrants"]}
     return {
         "charts": charts,
-        "reasons": reasons,
-        "groups": kpis.attendance_by_group(user, filters),
+        "computed_at": computed_at,
+        "reasons": data["reasons"],
+        "groups": data["groups"],
         "quadrants": quadrants,
         # A template cannot look a tuple key up: each quadrant's cell by "mental_substance",
         # so a quadrant nobody was referred to still gets its own (empty) cell.
         "quadrant_cells": {f"{m}_{s}": row for (m, s), row in quadrants.items()},
-        "outcomes": kpis.outcome_change(user, filters),
+        "outcomes": data["outcomes"],
         "notes": notes,
-        "years": kpis.courses_per_year(user, filters),
+        "years": data["years"],
     }
 
 

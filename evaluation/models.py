@@ -1,6 +1,11 @@
 """Outcome measurements, item by item, at fixed points of each course."""
 
+import json
+from datetime import date
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -209,3 +214,50 @@ class ImprovementNote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%d.%m.%Y} {self.title}"
+
+
+class SnapshotEncoder(DjangoJSONEncoder):
+    """JSON with dates and decimals tagged, so a snapshot reads back as it was computed."""
+
+    def default(self, o):
+        if isinstance(o, date):
+            return {"__date__": o.isoformat()}
+        if isinstance(o, Decimal):
+            return {"__decimal__": str(o)}
+        return super().default(o)
+
+
+class SnapshotDecoder(json.JSONDecoder):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, object_hook=self._tagged, **kwargs)
+
+    @staticmethod
+    def _tagged(value: dict):
+        if "__date__" in value:
+            return date.fromisoformat(value["__date__"])
+        if "__decimal__" in value:
+            return Decimal(value["__decimal__"])
+        return value
+
+
+class DashboardSnapshot(models.Model):
+    """The Lean dashboard's KPI figures for one period and municipality, as last computed.
+
+    The KPIs aggregate every course of the period; at regional scale that takes seconds, so
+    the page reads these figures instead. ``refresh_dashboard`` (cron) recomputes the default
+    views; any other view is computed on first use; either is recomputed once it is older
+    than DASHBOARD_MAX_AGE_MINUTES. Aggregates only: no patient is named here.
+    """
+
+    key = models.CharField(_("key"), max_length=100, unique=True)
+    data = models.JSONField(_("figures"), encoder=SnapshotEncoder, decoder=SnapshotDecoder)
+    computed_at = models.DateTimeField(_("computed at"))
+    # How long computing took, so the admin can see why a snapshot is worth keeping.
+    seconds = models.FloatField(_("seconds to compute"), default=0)
+
+    class Meta:
+        verbose_name = _("dashboard snapshot")
+        verbose_name_plural = _("dashboard snapshots")
+
+    def __str__(self) -> str:
+        return self.key

@@ -5,7 +5,8 @@ messages, and the improvement log drawn on the run charts."""
 import csv
 import io
 import re
-from datetime import date
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
@@ -16,8 +17,11 @@ from django.utils.html import escape
 
 from evaluation.models import ImprovementNote
 from tests.evaluation.kpi_factories import (
+    accept,
     build_clinic_of_size,
     build_small_clinic,
+    refer,
+    travel,
 )
 from tests.factories import municipality
 
@@ -30,6 +34,7 @@ PERIOD = {"start": "2025-01", "end": "2025-06"}
 JAN, FEB = date(2025, 1, 1), date(2025, 2, 1)
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 NOTE_LINE = re.compile(r'<line [^>]*stroke="#6b4fa0"')
 
 
@@ -107,19 +112,25 @@ def test_the_dashboard_runs_the_same_queries_for_small_and_five_times_bigger_dat
     client = client_for(clinician)
     ContentType.objects.clear_cache()
 
-    # 1 session, 2 user, 3 two-factor device; the KPIs: 4 intake timeliness, 5 no-show by
-    # month, 6 no-show reasons, 7 hours per discharged course, 8 courses started, 9 attendance
-    # rate, 10 drop-out, 11 improvement notes, 12 attendance per group, 13 quadrant mix,
-    # 14 outcome change, 15-16 courses per year and the clinic's first year; 17 the
-    # municipalities of the filter's select; 18-20 savepoint, session saved, release.
-    with django_assert_num_queries(20):
+    # First view, no snapshot yet: 1 session, 2 user, 3 two-factor device, 4 the snapshot
+    # looked up; the KPIs: 5 intake timeliness, 6 no-show by month, 7 no-show reasons, 8 hours
+    # per discharged course, 9 courses started, 10 attendance rate, 11 drop-out, 12 attendance
+    # per group, 13 quadrant mix, 14 outcome change, 15-16 courses per year and the clinic's
+    # first year; 17 the snapshot upserted, 18 read back; 19 improvement notes; 20 the
+    # municipalities of the filter's select; 21-23 savepoint, session saved, release.
+    with django_assert_num_queries(23):
         response = client.get(DASHBOARD)
+    # Every later view reads the snapshot: 1-3 as above, 4 the snapshot, 5 improvement notes,
+    # 6 the municipalities, 7-9 savepoint, session saved, release.
+    with django_assert_num_queries(9):
+        again = client.get(DASHBOARD)
 
-    assert response.status_code == 200
+    assert response.status_code == again.status_code == 200
     # Every course (a Ballerup and a Gladsaxe one per copy) is in the figures.
     assert series(response, "courses_started") == [(JAN, 2.0 * copies)]
+    assert series(again, "courses_started") == [(JAN, 2.0 * copies)]
     assert response.context["groups"][0]["sessions"] == 2
-    assert response.context["outcomes"][0]["n"] == 2 * copies
+    assert again.context["outcomes"][0]["n"] == 2 * copies
 
 
 @pytest.mark.parametrize("copies", [1, 5], ids=["two-courses", "ten-courses"])
@@ -128,14 +139,79 @@ def test_an_export_runs_the_same_queries_for_small_and_five_times_bigger_data(
 ):
     build_clinic_of_size(clinician, time_machine, copies=copies)
     client = client_for(clinician)
+    client.get(DASHBOARD)  # the page's view leaves its snapshot for the export to read
 
-    # 1 session, 2 user, 3 two-factor device, 4-15 the twelve KPI queries as on the page,
-    # 16-18 savepoint, session saved, release (no select to render).
-    # (+1 since the norm's first year is the clinic's, looked up once.)
-    with django_assert_num_queries(19):
+    # 1 session, 2 user, 3 two-factor device, 4 the snapshot, 5 improvement notes (the run
+    # charts' annotations), 6-8 savepoint, session saved, release (no select to render).
+    with django_assert_num_queries(8):
         response = client.get(export_url("groups", "csv"))
 
     assert csv_rows(response)[1][2] == "2"  # two sessions in the group
+
+
+# --- Snapshots: figures kept for DASHBOARD_MAX_AGE_MINUTES -----------------------------------
+
+
+def test_a_fresh_snapshot_is_shown_and_a_stale_one_is_recomputed(
+    client_for, clinician, small_clinic, time_machine, settings
+):
+    settings.DASHBOARD_MAX_AGE_MINUTES = 15
+    client = client_for(clinician)
+    first = client.get(DASHBOARD, PERIOD)
+    computed = first.context["computed_at"]
+    assert series(first, "courses_started") == [(JAN, 4.0), (FEB, 1.0)]
+
+    # One more course starts in February (entered with the clock back then).
+    travel(time_machine, date(2025, 2, 20))
+    accept(
+        refer(clinician, name="Eva", municipality_code="151", first_contact=date(2025, 2, 18)),
+        by=clinician,
+    )
+    time_machine.move_to(computed + timedelta(minutes=14), tick=False)
+    cached = client.get(DASHBOARD, PERIOD)
+    time_machine.move_to(computed + timedelta(minutes=16), tick=False)
+    recomputed = client.get(DASHBOARD, PERIOD)
+
+    # Within 15 minutes the page shows the figures as computed, and says when that was.
+    assert series(cached, "courses_started") == [(JAN, 4.0), (FEB, 1.0)]
+    assert cached.context["computed_at"] == computed
+    assert computed.astimezone(COPENHAGEN).strftime("%d.%m.%Y %H:%M") in cached.content.decode()
+    # After them, the new course is counted.
+    assert series(recomputed, "courses_started") == [(JAN, 4.0), (FEB, 2.0)]
+    assert recomputed.context["computed_at"] == computed + timedelta(minutes=16)
+
+
+def test_refresh_dashboard_keeps_the_default_views_of_clinic_and_municipalities(
+    client_for, clinician, coordinator_ballerup, small_clinic, django_assert_num_queries
+):
+    from django.core.management import call_command
+
+    from apu.models import Municipality
+    from evaluation.models import DashboardSnapshot
+
+    out = io.StringIO()
+    call_command("refresh_dashboard", stdout=out)
+
+    participating = Municipality.objects.filter(participating=True).count()
+    assert DashboardSnapshot.objects.count() == 1 + participating
+    assert out.getvalue().count("Dashboard ") == 1 + participating
+    # The default views need no computing now, for the clinic and for a coordinator: the
+    # nine queries of a view that reads its snapshot (see the test above).
+    for user in (clinician, coordinator_ballerup):
+        client = client_for(user)
+        with django_assert_num_queries(9):
+            assert client.get(DASHBOARD).status_code == 200
+
+
+def test_a_coordinators_figures_are_never_read_from_another_municipalitys_snapshot(
+    client_for, clinician, coordinator_ballerup, small_clinic
+):
+    gladsaxe = municipality("159").pk
+    client_for(clinician).get(DASHBOARD, PERIOD | {"municipality": gladsaxe})
+
+    page = client_for(coordinator_ballerup).get(DASHBOARD, PERIOD | {"municipality": gladsaxe})
+
+    assert series(page, "courses_started") == [(JAN, 3.0)]  # Ballerup's own three
 
 
 # --- A coordinator sees their own municipality's figures --------------------------------------
