@@ -3,7 +3,18 @@
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import (
+    Count,
+    DateField,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from apu.models import User
@@ -62,37 +73,87 @@ def point_dates(course: Course, discharge_date: date | None) -> dict[str, date]:
     return dates
 
 
-def measurements_due(user: User, *, today: date | None = None, ahead_days: int = 7) -> list[Due]:
-    """Measurement points reached (or within a week) with instruments still missing.
+def _point_rows(courses: QuerySet[Course], point: str, due, rank: int) -> QuerySet:
+    """The courses whose ``point`` falls on ``due`` (an expression), with the number of the
+    standard instruments already measured there."""
+    taken = (
+        Measurement.objects.filter(course=OuterRef("pk"), point=point)
+        .order_by()
+        .values("course")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return courses.annotate(
+        point=Value(point),
+        rank=Value(rank),
+        due=due,
+        taken=Coalesce(Subquery(taken, output_field=IntegerField()), 0),
+    )
 
-    Two queries: the courses in treatment or discharged within the follow-up window, and
-    their measurements.
+
+def points_due(user: User, *, today: date | None = None, ahead_days: int = 7) -> QuerySet[dict]:
+    """Measurement points reached (or within a week) with instruments still missing, as
+    rows ``{"id", "point", "due"}``, the longest due first; unevaluated, so a page is a
+    COUNT and a LIMIT in the database whatever the number of courses.
+
+    The courses: in treatment, or discharged within the follow-up window. A point's day is
+    the one ``point_dates`` gives, computed in SQL; the discharge point is listed only once
+    it is reached or the course is discharged, the follow-up point only after a discharge.
     """
     today = today or timezone.localdate()
-    courses = list(
+    horizon = today + timedelta(days=ahead_days)
+    courses = (
         Course.objects.for_user(user)
         .exclude(status=Course.Status.AWAITING_INTAKE)
         .exclude(discharge__date__lt=today - FOLLOW_UP_AFTER - timedelta(days=60))
-        .select_related("patient__municipality", "discharge")
-        .order_by("start", "pk")
+        .order_by()
     )
-    taken: dict[int, set[tuple[str, str]]] = {}
-    for course_id, instrument, point in Measurement.objects.filter(course__in=courses).values_list(
-        "course_id", "instrument", "point"
-    ):
-        taken.setdefault(course_id, set()).add((point, instrument))
-    due = []
-    for course in courses:
-        discharge = getattr(course, "discharge", None)
-        for point, day in point_dates(course, discharge.date if discharge else None).items():
-            if day > today + timedelta(days=ahead_days):
-                continue
-            missing = [
-                code for code in STANDARD_SET if (point, code) not in taken.get(course.pk, set())
-            ]
-            if missing and (point != Measurement.Point.DISCHARGE or discharge or day <= today):
-                due.append(Due(course=course, point=point, due=day, missing=missing))
-    return sorted(due, key=lambda item: item.due)
+    Point = Measurement.Point
+    # midpoint_meeting_due in SQL: half the whole days to the planned end, rounded down
+    # (the half day of an odd count is cut off when the timestamp is cast to a date).
+    midpoint = Cast(F("start") + (F("planned_end") - F("start")) / 2, DateField())
+    follow_up = Cast(F("discharge__date") + FOLLOW_UP_AFTER, DateField())
+    parts = [
+        _point_rows(courses, Point.BASELINE, F("start"), 0),
+        _point_rows(courses, Point.MIDPOINT, midpoint, 1),
+        _point_rows(courses, Point.DISCHARGE, Coalesce("discharge__date", "planned_end"), 2).filter(
+            Q(discharge__isnull=False) | Q(due__lte=today)
+        ),
+        _point_rows(courses.filter(discharge__isnull=False), Point.FOLLOW_UP, follow_up, 3),
+    ]
+    rows = [
+        part.filter(due__lte=horizon, taken__lt=len(STANDARD_SET)).values(
+            "id", "point", "due", "start", "rank"
+        )
+        for part in parts
+    ]
+    return rows[0].union(*rows[1:], all=True).order_by("due", "start", "id", "rank")
+
+
+def with_missing(rows: list[dict]) -> list[Due]:
+    """The rows of ``points_due`` with their courses and the instruments still missing
+    (two queries, whatever the rows)."""
+    ids = {row["id"] for row in rows}
+    courses = Course.objects.select_related("patient__municipality").in_bulk(ids)
+    taken = set(
+        Measurement.objects.filter(course_id__in=ids).values_list(
+            "course_id", "point", "instrument"
+        )
+    )
+    return [
+        Due(
+            course=courses[row["id"]],
+            point=row["point"],
+            due=row["due"],
+            missing=[code for code in STANDARD_SET if (row["id"], row["point"], code) not in taken],
+        )
+        for row in rows
+    ]
+
+
+def measurements_due(user: User, *, today: date | None = None, ahead_days: int = 7) -> list[Due]:
+    """Every measurement point due (``points_due``), with courses and missing instruments."""
+    return with_missing(list(points_due(user, today=today, ahead_days=ahead_days)))
 
 
 def flagged(user: User, *, today: date | None = None) -> QuerySet[Measurement]:
@@ -102,5 +163,5 @@ def flagged(user: User, *, today: date | None = None) -> QuerySet[Measurement]:
         Measurement.objects.for_user(user)
         .filter(flags__contains=["item9_positive"], answered_on__gte=today - FLAG_WINDOW)
         .select_related("course__patient")
-        .order_by("-answered_on")
+        .order_by("-answered_on", "-pk")
     )

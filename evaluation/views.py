@@ -16,6 +16,7 @@ from evaluation.forms import ImprovementNoteForm, MeasurementForm
 from evaluation.instruments import BAND_LABELS, INSTRUMENTS
 from evaluation.models import ImprovementNote
 from modules.views import course_context, get_course
+from referrals.pagination import paginate
 
 ITEM9_WARNING = gettext_lazy(
     "PHQ-9 item 9 is above 0: the patient reports thoughts of death or self-harm. "
@@ -76,15 +77,15 @@ def measurement_new(request: HttpRequest, pk: int, instrument: str) -> HttpRespo
 
 @role_required(*CLINIC)
 def worklist(request: HttpRequest) -> HttpResponse:
-    """Measurements due or missing, and answers flagged for the clinician's attention."""
-    context = {
-        "due": queries.measurements_due(request.user),
-        "flagged": list(queries.flagged(request.user)),
-    }
+    """Measurements due or missing, and answers flagged for the clinician's attention; each
+    list one page at a time, the longest due and the newest flagged first."""
+    flagged = paginate(request, queries.flagged(request.user), param="flagged_page")
+    due = paginate(request, queries.points_due(request.user), param="due_page")
+    due.object_list = queries.with_missing(due.object_list)
     # Both lists name patients: one insert logs every patient shown.
-    shown = [item.course.patient for item in context["flagged"] + context["due"]]
+    shown = [item.course.patient for item in flagged.object_list + due.object_list]
     log_patient_accesses(request, shown, what="measurement worklist")
-    return render(request, "evaluation/worklist.html", context)
+    return render(request, "evaluation/worklist.html", {"due": due, "flagged": flagged})
 
 
 # --- The Lean dashboard ------------------------------------------------------------------

@@ -12,12 +12,14 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
 
+from coordination.deadlines import midpoint_meeting_due
 from coordination.services import discharge_course
 from evaluation import services
 from evaluation.models import Answer, Measurement
-from evaluation.queries import flagged, measurements_due
+from evaluation.queries import flagged, measurements_due, points_due
 from evaluation.views import ITEM9_WARNING
 from referrals.models import Course
+from referrals.pagination import PAGE_SIZE
 from tests.evaluation.kpi_factories import answers_with_total
 from tests.modules.factories import COPENHAGEN, GLADSAXE, new_course
 
@@ -505,27 +507,82 @@ def test_measurements_due_keep_to_each_users_reach(
 # --- The worklist page ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("courses", [1, 5], ids=["one-course", "five-courses"])
-def test_the_worklist_runs_the_same_queries_for_one_course_or_five(
+# The worklist runs, whatever the number of courses (each list shows one page):
+#   1. the session    2. the user    3. the two-factor device
+#   4-5. flagged measurements: their count, then the page's with course and patient
+#   6-7. measurement points due (one UNION ALL per point, the missing instruments counted
+#      in SQL): their count, then the page's rows
+#   8. the page's courses with patient and municipality
+#   9. their measurements (which instruments are missing)
+#   10. the content type of Patient    11. the access-log rows (one bulk insert)
+#   12-14. savepoint, session saved (idle timeout), release
+# (Paging added a COUNT per list, and the courses are fetched for the page only: 11 before,
+# when every course in reach and all its measurements were read.)
+WORKLIST_QUERIES = 14
+
+
+@pytest.mark.parametrize("courses", [1, 30], ids=["one-course", "thirty-courses"])
+def test_the_worklist_runs_the_same_queries_for_one_course_or_thirty(
     client_for, clinician, now, django_assert_num_queries, courses
 ):
-    made = [new_course(clinician, name=f"Patient {n}") for n in range(courses)]
+    made = [new_course(clinician, name=f"Patient {n:02d}") for n in range(courses)]
     for course in made:
         record(course, clinician, answers=PHQ9_ITEM9_ONE)
     client = client_for(clinician)
     ContentType.objects.clear_cache()  # so the count does not depend on earlier tests
 
-    # 1 session, 2 user, 3 two-factor device, 4 courses in reach with patient, municipality
-    # and discharge, 5 their measurements (instrument and point), 6 flagged measurements
-    # with course and patient, 7 content type of Patient, 8 access-log rows (one bulk
-    # insert), 9-11 savepoint, session saved (idle timeout), release.
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(WORKLIST_QUERIES):
         response = client.get(reverse("evaluation:worklist"))
 
     assert response.status_code == 200
     content = response.content.decode()
-    assert all(course.patient.name in content for course in made)
-    assert len(response.context["flagged"]) == courses
+    shown = min(courses, PAGE_SIZE)
+    assert all(course.patient.name in content for course in made[:shown])
+    assert [len(response.context[key].object_list) for key in ("flagged", "due")] == [shown] * 2
+    assert [response.context[key].paginator.count for key in ("flagged", "due")] == [courses] * 2
+
+
+def test_the_worklist_pages_each_list_and_keeps_the_other_page(client_for, clinician, now):
+    made = [new_course(clinician, name=f"Patient {n:02d}") for n in range(PAGE_SIZE + 1)]
+    for course in made:
+        record(course, clinician, answers=PHQ9_ITEM9_ONE)
+    client = client_for(clinician)
+
+    response = client.get(reverse("evaluation:worklist"), {"due_page": "2"})
+
+    due = response.context["due"].object_list
+    assert [(item.course, item.point) for item in due] == [(made[-1], "baseline")]
+    assert due[0].missing == ["WHO-5", "GAD-7", "AUDIT", "DUDIT"]
+    assert len(response.context["flagged"].object_list) == PAGE_SIZE
+    content = response.content.decode()
+    assert 'href="?due_page=1#due-heading" rel="prev"' in content
+    assert 'href="?due_page=2&amp;flagged_page=2#flagged-heading" rel="next"' in content
+    assert "<small>(26)</small>" in content
+
+
+def test_the_worklist_logs_only_the_patients_on_its_pages(client_for, clinician, now):
+    from apu.models import AccessLog
+
+    made = [new_course(clinician, name=f"Patient {n:02d}") for n in range(PAGE_SIZE + 1)]
+
+    client_for(clinician).get(reverse("evaluation:worklist"))
+
+    logged = set(AccessLog.objects.values_list("object_id", flat=True))
+    assert logged == {course.patient_id for course in made[:PAGE_SIZE]}
+
+
+@pytest.mark.parametrize("days", [181, 182, 183], ids=["odd-181", "even-182", "odd-183"])
+def test_the_midpoint_computed_in_sql_is_midpoint_meeting_due(clinician, course, days):
+    Course.objects.filter(pk=course.pk).update(planned_end=course.start + timedelta(days=days))
+    course.refresh_from_db()
+    expected = midpoint_meeting_due(start=course.start, planned_end=course.planned_end)
+
+    rows = points_due(clinician, today=expected)
+
+    assert [(row["point"], row["due"]) for row in rows if row["id"] == course.pk] == [
+        ("baseline", course.start),
+        ("midpoint", expected),
+    ]
 
 
 def test_the_worklist_logs_every_patient_it_shows(client_for, clinician, now):
