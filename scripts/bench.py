@@ -503,21 +503,23 @@ def summarise(results: dict, scales: list[int], report: Report) -> dict:
 # --- the probe, inside Django against one bench database ---------------------------------
 
 
-def probe(port: int) -> None:
-    """Pick the pages' objects, count each page's queries, log in over HTTP; print JSON."""
+def setup_django() -> None:
     sys.path.insert(0, str(BASE_DIR))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "apu.settings")
     import django
 
     django.setup()
-    from django.db.models import Count, Q
+
+
+def choose_paths() -> tuple[dict, dict, dict]:
+    """The users, their TOTP keys and each page's path, on the same objects at every scale."""
+    from django.db.models import Count
     from django.utils import timezone
 
     from apu.models import User
     from coordination.models import Meeting
-    from evaluation.models import Measurement
-    from modules.models import Attendance, Session
-    from referrals.models import Course, Patient, Referral
+    from modules.models import Session
+    from referrals.models import Course, Referral
 
     users = {name: User.objects.get(username=name) for name in (CLINICIAN, COORDINATOR, ADMIN)}
     users[RESEARCHER] = User.objects.get(username=RESEARCHER)
@@ -558,6 +560,20 @@ def probe(port: int) -> None:
             f"&course__patient__municipality__id__exact={ballerup.pk}"
         ),
     }
+    return users, keys, paths
+
+
+def probe(port: int) -> None:
+    """Pick the pages' objects, count each page's queries, log in over HTTP; print JSON."""
+    setup_django()
+    from django.db.models import Q
+
+    from coordination.models import Meeting
+    from evaluation.models import Measurement
+    from modules.models import Attendance
+    from referrals.models import Course, Patient, Referral
+
+    users, keys, paths = choose_paths()
     pages = {}
     clients = {name: test_client_login(name, keys) for name in users}
     for key, _what, persona in PAGES:
@@ -665,8 +681,40 @@ def http_login(port: int, username: str, keys: dict) -> str:
     return "; ".join(f"{k}={v}" for k, v in jar.items())
 
 
+def explain(threshold_ms: float) -> None:
+    """Print EXPLAIN ANALYZE of every query of the pages slower than ``threshold_ms``."""
+    setup_django()
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    users, keys, paths = choose_paths()
+    clients = {name: test_client_login(name, keys) for name in users}
+    for key, what, persona in PAGES:
+        client = clients[persona]
+        client.get(paths[key])
+        with CaptureQueriesContext(connection) as queries:
+            client.get(paths[key])
+        print(f"== {what}: {len(queries)} queries")
+        for query in queries.captured_queries:
+            if not query["sql"].lstrip().upper().startswith("SELECT"):
+                continue
+            with connection.cursor() as cursor:
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
+                plan = [row[0] for row in cursor.fetchall()]
+            ms = float(plan[-1].split(":")[1].split()[0])  # "Execution Time: 1.234 ms"
+            if ms >= threshold_ms:
+                lines = "\n    ".join(plan)
+                print(f"  {ms:.1f} ms: {query['sql'][:400]}\n    {lines}")
+
+
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "probe":
         probe(int(sys.argv[2]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "explain":
+        # python scripts/bench.py explain SCALE [THRESHOLD_MS], against that bench database.
+        scale = int(sys.argv[2])
+        os.environ.update(production_env(DatabaseServer().url(f"apu_bench_s{scale}")))
+        os.environ["ALLOWED_HOSTS"] = "testserver"
+        explain(float(sys.argv[3]) if len(sys.argv) > 3 else 5.0)
     else:
         sys.exit(main(sys.argv[1:]))
