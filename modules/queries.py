@@ -157,7 +157,7 @@ def sessions_on(day: date, *, therapist: User | None = None) -> QuerySet[Session
     sessions = Session.objects.filter(starts_at__gte=start, starts_at__lt=start + timedelta(days=1))
     if therapist is not None:
         sessions = sessions.filter(group__therapists=therapist)
-    return sessions.select_related("group__module").order_by("starts_at")
+    return sessions.select_related("group__module").order_by("starts_at", "pk")
 
 
 def appointments_on(day: date, *, clinician: User) -> QuerySet[Appointment]:

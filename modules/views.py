@@ -451,14 +451,15 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def today(request: HttpRequest) -> HttpResponse:
     """Today's sessions and appointments of the user, and a page of courses to follow up.
 
-    The day's lists are bounded by the day (rooms and hours); the courses to follow up grow
-    with the clinic, so they are paged.
+    The user's own sessions and appointments are bounded by the day; the clinic's sessions
+    grow with its number of groups and the courses to follow up with its patients, so
+    those two are paged.
     """
     day = timezone.localdate()
     context = {
         "day": day,
         "sessions": queries.sessions_on(day, therapist=request.user),
-        "all_sessions": queries.sessions_on(day),
+        "all_sessions": paginate(request, queries.sessions_on(day), param="sessions_page"),
         "appointments": list(queries.appointments_on(day, clinician=request.user)),
         "follow_up": paginate(
             request, queries.follow_up_courses(request.user), param="follow_up_page"

@@ -770,16 +770,16 @@ def test_the_course_page_runs_the_same_queries_with_1_or_20_sessions_attended(
 
 # The today page runs, whatever the day holds and however many courses to follow up:
 #   1-3. session, user, TOTP devices
-#   4. the user's own sessions today, with group and module
-#   5. all sessions today, with group and module
+#   4-5. all sessions today: their count, then the page's with group and module
 #   6. the user's appointments today, with course and patient
 #   7-8. the courses to follow up (the last two attendances and the first open enrolment as
 #      subqueries, no attended session for four weeks as NOT EXISTS): their count, then the
 #      page's courses with patient and municipality
 #   9. the access-log rows for the patients listed (one insert)
-#   10-12. saving the session: savepoint, update, release
-# (Paging the courses to follow up added their COUNT: 11 before.)
-TODAY_QUERIES = 12
+#   10. the user's own sessions today, with group and module (read as the page renders)
+#   11-13. saving the session: savepoint, update, release
+# (Paging the clinic's sessions and the courses to follow up added their COUNTs: 11 before.)
+TODAY_QUERIES = 13
 
 
 @pytest.mark.parametrize(
@@ -818,6 +818,7 @@ def test_the_today_page_runs_the_same_queries_whatever_the_day_holds(
         response = client.get(reverse("modules:today"))
 
     assert len(response.context["sessions"]) == size
+    assert len(response.context["all_sessions"].object_list) == size
     assert len(response.context["appointments"]) == size
     assert response.context["follow_up"].paginator.count == to_follow_up
     assert len(response.context["follow_up"].object_list) == min(to_follow_up, PAGE_SIZE)
@@ -843,6 +844,20 @@ def test_the_courses_to_follow_up_page_and_only_the_page_is_logged(client_for, c
     assert "<small>(26)</small>" in section(content, "follow-up-heading")
     assert 'href="?follow_up_page=2#follow-up-heading" rel="next"' in content
     assert 'href="?follow_up_page=1#follow-up-heading" rel="prev"' in body(second)
+
+
+def test_the_clinics_sessions_today_page_on_their_own(client_for, clinician, today):
+    for n in range(PAGE_SIZE + 1):
+        group = new_group(name=f"Hold {n:02d}", weekday=Group.Weekday.WEDNESDAY)
+        new_session(group, starts_at=at(today, 8, n))
+    client = client_for(clinician)
+
+    first = client.get(reverse("modules:today"))
+    second = client.get(reverse("modules:today"), {"sessions_page": "2"})
+
+    assert first.context["all_sessions"].paginator.count == PAGE_SIZE + 1
+    assert [s.group.name for s in second.context["all_sessions"]] == [f"Hold {PAGE_SIZE}"]
+    assert 'href="?sessions_page=2#all-sessions-heading" rel="next"' in body(first)
 
 
 # The groups page runs, whatever the number of groups:
