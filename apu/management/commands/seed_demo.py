@@ -1,5 +1,10 @@
-"""Create a believable demo clinic; safe to run again (it only adds what is missing)."""
+"""Create a believable demo clinic; safe to run again (it only adds what is missing).
 
+``--scale N`` adds N - 1 copies of the demo clinic with set-based SQL (see apu.scaling):
+N times the volume, for trying the pages and queries on a region's worth of data.
+"""
+
+import time
 from importlib import import_module
 
 from django.apps import apps
@@ -8,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.module_loading import module_has_submodule
 
+from apu import scaling
 from apu.models import Municipality, User
 
 # Apps whose ``demo.seed()`` adds demo data, in the order of their dependencies.
@@ -24,6 +30,14 @@ COORDINATOR_NAMES = {
     "lyngby-taarbaek": ("Lars", "Lund"),
     "rudersdal": ("Rikke", "Rask"),
 }
+
+
+def positive_int(value: str) -> int:
+    """An argument type: a whole number of at least 1."""
+    number = int(value)
+    if number < 1:
+        raise ValueError(value)
+    return number
 
 
 def demo_password(*, force: bool) -> str:
@@ -85,12 +99,31 @@ class Command(BaseCommand):
         parser.add_argument(
             "--users-only", action="store_true", help="Create the demo logins but no demo data."
         )
+        parser.add_argument(
+            "--scale",
+            type=positive_int,
+            default=1,
+            metavar="N",
+            help="Make N times the demo's volume: N - 1 copies of the demo clinic, each with "
+            "its own clinician (klinik-002, ...), patients and groups; copies have no history.",
+        )
 
-    def handle(self, *args, force: bool = False, users_only: bool = False, **options):
+    def handle(
+        self, *args, force: bool = False, users_only: bool = False, scale: int = 1, **options
+    ):
         if not settings.DEBUG and not force:
             raise CommandError(
                 "seed_demo refuses to run with DEBUG off: it creates demo logins. "
                 "Use --force only on a test or demo server."
+            )
+        if scale > 1 and users_only:
+            raise CommandError("--scale copies the demo data, so it cannot go with --users-only.")
+        present = scaling.copies_present() + 1
+        if scale > 1 and present not in (1, scale):
+            raise CommandError(
+                f"The database holds the demo at scale {present} already; seed_demo never "
+                f"removes copies or adds to them. For scale {scale}, start from an empty "
+                "database (migrate, then seed_demo --scale N)."
             )
         password = demo_password(force=force)
         created = self._create_users(password)
@@ -99,7 +132,23 @@ class Command(BaseCommand):
         )
         if not users_only:
             self._seed_apps()
+        if scale > 1 and present == scale:
+            self.stdout.write(f"Demo data at scale {scale}: already there, nothing added.")
+        elif scale > 1:
+            self._scale(scale, password)
         self._print_logins(password)
+
+    def _scale(self, scale: int, password: str) -> None:
+        self.stdout.write(f"Demo data at scale {scale}: adding {scale - 1} copies ...")
+        started = time.monotonic()
+        try:
+            added = scaling.scale_demo(scale - 1, stdout=self.stdout, password=password)
+        except ValueError as error:
+            raise CommandError(str(error)) from error
+        self.stdout.write(
+            f"Demo data at scale {scale}: {sum(added.values())} rows in {len(added)} tables "
+            f"added in {time.monotonic() - started:.1f} s (no history for the copies)."
+        )
 
     @transaction.atomic
     def _create_users(self, password: str) -> int:
@@ -132,4 +181,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password: {password}):")
         for username in usernames:
             self.stdout.write(f"  {username}")
+        copies = scaling.copies_present()
+        if copies:
+            last = scaling.copy_clinician_username(copies)
+            self.stdout.write(f"  {scaling.copy_clinician_username(1)} ... {last} (clinicians)")
         self.stdout.write("")
