@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from apu.models import User
 from coordination.deadlines import midpoint_meeting_due
+from coordination.models import Discharge
 from evaluation.charts import Point, svg_chart
 from evaluation.instruments import INSTRUMENTS
 from evaluation.models import Measurement
@@ -102,10 +103,14 @@ def points_due(user: User, *, today: date | None = None, ahead_days: int = 7) ->
     """
     today = today or timezone.localdate()
     horizon = today + timedelta(days=ahead_days)
+    # Courses discharged long ago are left out by a NOT IN over their discharges, decided
+    # before the instruments are counted per course (a join to the discharge would be
+    # filtered after the counting, for every course the clinic ever had).
+    long_ago = Discharge.objects.filter(date__lt=today - FOLLOW_UP_AFTER - timedelta(days=60))
     courses = (
         Course.objects.for_user(user)
         .exclude(status=Course.Status.AWAITING_INTAKE)
-        .exclude(discharge__date__lt=today - FOLLOW_UP_AFTER - timedelta(days=60))
+        .exclude(pk__in=long_ago.values("course_id"))
         .order_by()
     )
     Point = Measurement.Point
