@@ -17,13 +17,14 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apu.models import AccessLog
 from coordination.models import Discharge, Meeting
 from coordination.services import discharge_course
-from evaluation import research
+from evaluation import research, research_views
 from evaluation.models import Measurement, ResearchConsent
 from modules.queries import course_hours, hours_by_course
 from referrals.models import Patient, Referral
@@ -453,27 +454,35 @@ def test_the_researcher_sees_the_export_in_the_navigation(client_for, researcher
 # --- The access log -----------------------------------------------------------------------
 
 
-def test_each_export_logs_every_exported_patient_with_the_row_count_in_one_insert(
-    client_for, researcher, clinic
+@pytest.mark.parametrize(
+    "batch_size,inserts",
+    [
+        pytest.param(500, 1, id="one-batch"),
+        pytest.param(1, 2, id="a-batch-each"),
+    ],
+)
+def test_each_export_logs_every_exported_patient_in_one_insert_per_batch(
+    monkeypatch, client_for, researcher, clinic, batch_size, inserts
 ):
+    monkeypatch.setattr(research, "EXPORT_BATCH_SIZE", batch_size)
     client = client_for(researcher)
     assert not AccessLog.objects.filter(user=researcher).exists()
 
     with CaptureQueriesContext(connection) as queries:
-        text = download(client)
+        download(client)
 
-    rows = rows_of(text)
     logged = AccessLog.objects.filter(user=researcher)
     exported = {clinic.patients["anna"].pk, clinic.patients["dorte"].pk}
     assert {entry.object_id for entry in logged} == exported
     assert logged.count() == 2
-    assert {entry.what for entry in logged} == {f"research export ({len(rows)} rows)"}
+    # The row count is not known when a batch is logged, before its rows leave.
+    assert {entry.what for entry in logged} == {"research export"}
     assert {entry.content_type for entry in logged} == {ContentType.objects.get_for_model(Patient)}
     assert {entry.path for entry in logged} == {reverse("research:export_csv")}
-    inserts = [
+    inserts_made = [
         q for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "apu_accesslog"')
     ]
-    assert len(inserts) == 1
+    assert len(inserts_made) == inserts
 
 
 def test_downloading_the_data_dictionary_logs_nobody(client_for, researcher, clinic):
@@ -505,25 +514,96 @@ def _consenting_courses(clinician, count: int) -> None:
         consent(course.patient, by=clinician, given_on=START)
 
 
-@pytest.mark.parametrize("patients", [1, 5])
-def test_the_export_runs_the_same_queries_for_one_patient_as_for_five(
-    django_assert_num_queries, client_for, clinician, researcher, time_machine, patients
+# The export's queries: 1 the session, 2 the user, 3 the two-factor middleware's device
+# check, 4-6 the session saved in a savepoint (it slides on every request) as the response
+# leaves the view; then, as the file streams, per batch of patients: courses with patient,
+# municipality, referral, discharge, newest screening and consent scope joined in;
+# measurements; their answers; group attendance and appointments (the batch's hours); the
+# access-log rows in one insert. A full batch is followed by one more courses query.
+REQUEST_QUERIES = 6
+BATCH_QUERIES = 6
+
+
+@pytest.mark.parametrize(
+    "patients,queries",
+    [
+        pytest.param(1, REQUEST_QUERIES + BATCH_QUERIES, id="one-patient-one-batch"),
+        pytest.param(2, REQUEST_QUERIES + BATCH_QUERIES + 1, id="one-full-batch"),
+        pytest.param(5, REQUEST_QUERIES + 3 * BATCH_QUERIES, id="five-patients-three-batches"),
+    ],
+)
+def test_the_export_runs_the_same_queries_per_batch_whatever_the_patients_in_it(
+    monkeypatch,
+    django_assert_num_queries,
+    client_for,
+    clinician,
+    researcher,
+    time_machine,
+    patients,
+    queries,
 ):
+    monkeypatch.setattr(research, "EXPORT_BATCH_SIZE", 2)
     time_machine.move_to(at(START, 9), tick=False)
     _consenting_courses(clinician, patients)
     time_machine.move_to(at(TODAY, 9), tick=False)
     client = client_for(researcher)
     ContentType.objects.get_for_model(Patient)  # cached from here on, as in a running server
 
-    # 1 the session, 2 the user, 3 the two-factor middleware's device check;
-    # 4 courses with patient, municipality, referral, discharge, newest screening and
-    # consent scope joined in; 5 measurements, 6 their answers; 7 group attendance and
-    # 8 appointments (the hours of every course at once); 9 the access-log rows in one
-    # insert; 10-12 the session saved in a savepoint (it slides on every request).
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(queries):
         text = download(client)
 
     assert len({row["pseudonym"] for row in rows_of(text)}) == patients
+
+
+# --- Streaming ----------------------------------------------------------------------------
+
+
+def test_the_export_streams_and_reads_the_database_a_batch_at_a_time(
+    monkeypatch, client_for, clinician, researcher, time_machine
+):
+    monkeypatch.setattr(research, "EXPORT_BATCH_SIZE", 1)
+    time_machine.move_to(at(START, 9), tick=False)
+    _consenting_courses(clinician, 3)
+    time_machine.move_to(at(TODAY, 9), tick=False)
+    first_patient = research.pseudonym(Patient.objects.order_by("pk").first().pk)
+    client = client_for(researcher)
+    ContentType.objects.get_for_model(Patient)
+
+    response = client.get(reverse("research:export_csv"))
+
+    assert isinstance(response, StreamingHttpResponse)
+    chunks = iter(response.streaming_content)
+    with CaptureQueriesContext(connection) as header_queries:
+        header = next(chunks)
+    assert header == b"pseudonym,course,variable,value,point,day\r\n"
+    assert len(header_queries) == 0  # the header leaves before the database is read
+    with CaptureQueriesContext(connection) as first_queries:
+        first = rows_of(header.decode() + next(chunks).decode())
+    assert len(first_queries) == BATCH_QUERIES  # the first batch only
+    assert {row["pseudonym"] for row in first} == {first_patient}
+    assert AccessLog.objects.filter(user=researcher).count() == 1
+    with CaptureQueriesContext(connection) as rest_queries:
+        rest = rows_of(header.decode() + b"".join(chunks).decode())
+    # Two more batches, and the courses query that finds no fourth patient.
+    assert len(rest_queries) == 2 * BATCH_QUERIES + 1
+    assert len({row["pseudonym"] for row in rest} - {first_patient}) == 2
+    assert AccessLog.objects.filter(user=researcher).count() == 3
+
+
+def test_the_file_is_the_same_whatever_the_batch_size(
+    monkeypatch, clinician, client_for, researcher, clinic
+):
+    course_of(clinician, clinic.people["anna"], first_contact=TODAY)  # Anna's second course
+    client = client_for(researcher)
+    whole = download(client)
+
+    monkeypatch.setattr(research, "EXPORT_BATCH_SIZE", 1)
+    monkeypatch.setattr(research_views, "CHUNK_ROWS", 7)
+    batched = download(client)
+
+    assert batched == whole
+    anna = research.pseudonym(clinic.patients["anna"].pk)
+    assert {row["course"] for row in rows_of(batched) if row["pseudonym"] == anna} == {"1", "2"}
 
 
 # --- Consent: the service -----------------------------------------------------------------
