@@ -838,6 +838,34 @@ def test_coordinator_look_is_logged_with_the_coordinator(
     assert AccessLog.objects.count() == 1
 
 
+@pytest.mark.parametrize("rows", [pytest.param(1, id="1-row"), pytest.param(30, id="30-rows")])
+def test_search_by_full_cpr_runs_the_same_queries_whatever_the_data(
+    client_for, clinician, django_assert_num_queries, rows
+):
+    # ``rows`` other patients, and the searched patient with ``rows`` referrals, all but the
+    # newest rejected: the search by CPR is the list's queries (LIST_QUERIES), whatever
+    # the clinic holds and however long the patient's history.
+    cpr = valid_cpr()
+    for n in range(rows):
+        register(clinician, name=f"Patient {n:02d}")
+    for _ in range(rows - 1):
+        reject(register(clinician, cpr=cpr, name="Søren Søgt"), clinician)
+    wanted = register(clinician, cpr=cpr, name="Søren Søgt")
+    ContentType.objects.get_for_model(Patient)
+    client = client_for(clinician)
+    url = reverse("referrals:referral_list")
+
+    with django_assert_num_queries(LIST_QUERIES):
+        open_only = client.get(url, {"q": dashed(cpr)})
+    with django_assert_num_queries(LIST_QUERIES):
+        every_status = client.get(url, {"q": dashed(cpr), "status": ""})
+
+    assert [r.pk for r in open_only.context["page"].object_list] == [wanted.pk]
+    assert every_status.context["page"].paginator.count == rows
+    assert len(every_status.context["page"].object_list) == min(rows, PAGE_SIZE)
+    assert {r.patient.cpr for r in every_status.context["page"].object_list} == {cpr}
+
+
 # The detail page runs these queries whatever the number of diagnoses and history rows:
 #   1. the session
 #   2. the user
