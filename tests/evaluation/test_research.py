@@ -555,6 +555,27 @@ def test_the_export_runs_the_same_queries_per_batch_whatever_the_patients_in_it(
     assert len({row["pseudonym"] for row in rows_of(text)}) == patients
 
 
+# The export page runs, whatever the number of consenting patients: 1 the session, 2 the
+# user, 3 the two-factor device check, 4 the consenting patients with a course, counted,
+# 5-7 the session saved (savepoint, update, release). It names no patient, so logs none.
+EXPORT_PAGE_QUERIES = 7
+
+
+@pytest.mark.parametrize("patients", [1, 20], ids=["one-patient", "twenty-patients"])
+def test_the_export_page_runs_the_same_queries_for_one_patient_or_twenty(
+    django_assert_num_queries, client_for, clinician, researcher, time_machine, patients
+):
+    time_machine.move_to(at(START, 9), tick=False)
+    _consenting_courses(clinician, patients)
+    time_machine.move_to(at(TODAY, 9), tick=False)
+    client = client_for(researcher)
+
+    with django_assert_num_queries(EXPORT_PAGE_QUERIES):
+        response = client.get(reverse("research:export"))
+
+    assert response.context["patients"] == patients
+
+
 # --- Streaming ----------------------------------------------------------------------------
 
 
