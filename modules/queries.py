@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from apu.models import User
@@ -192,6 +192,21 @@ def open_groups() -> QuerySet[Group]:
     return Group.objects.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today)).select_related(
         "module"
     )
+
+
+OFFERED_GROUPS = 20
+
+
+def groups_to_offer(
+    groups: QuerySet[Group], *, plan_modules: list[int], search: str = ""
+) -> QuerySet[Group]:
+    """``groups`` as the course page offers them to join: those of the treatment plan's
+    modules first, then by module, weekday and time, narrowed by ``search`` (a group's or
+    its module's name). The page shows the first OFFERED_GROUPS; a search finds the rest."""
+    if search:
+        groups = groups.filter(Q(name__icontains=search) | Q(module__name__icontains=search))
+    in_plan = Case(When(module_id__in=plan_modules, then=Value(0)), default=Value(1))
+    return groups.order_by(in_plan, "module__name", "weekday", "start_time", "name", "pk")
 
 
 def groups_with_seats() -> QuerySet[Group]:

@@ -60,12 +60,31 @@ def _groups_open_for(course: Course):
 # --- The course page ----------------------------------------------------------------------
 
 
+def _offered_groups(request: HttpRequest, course: Course, plan: TreatmentPlan | None) -> dict:
+    """The groups the enrolment form offers: a bounded number (one query), found by name."""
+    search = request.GET.get("group_search", "").strip()[:100]
+    offered = []
+    if request.user.is_clinic_staff and course.status == Course.Status.IN_TREATMENT:
+        groups = queries.groups_to_offer(
+            _groups_open_for(course),
+            plan_modules=[module.pk for module in plan.modules.all()] if plan else [],
+            search=search,
+        )
+        offered = list(groups[: queries.OFFERED_GROUPS + 1])
+    return {
+        "offered_groups": offered[: queries.OFFERED_GROUPS],
+        "more_groups": len(offered) > queries.OFFERED_GROUPS,
+        "group_search": search,
+    }
+
+
 def course_context(request: HttpRequest, course: Course) -> dict:
     """What the course page shows of the pathway and the treatment (a higher app adds more)."""
     meetings = list(coordination_queries.course_meetings(course))
     is_clinic = request.user.is_clinic_staff
     plan = TreatmentPlan.objects.filter(course=course).prefetch_related("modules").first()
     return {
+        **_offered_groups(request, course, plan),
         "course": course,
         "meetings": meetings,
         "timeline": coordination_queries.timeline(course, meetings),
@@ -79,7 +98,9 @@ def course_context(request: HttpRequest, course: Course) -> dict:
         "is_clinic": is_clinic,
         # The case formulation is clinical: never fetched for a coordinator.
         "formulation": CaseFormulation.objects.filter(course=course).first() if is_clinic else None,
-        "enrol_form": EnrolForm(groups=_groups_open_for(course)) if is_clinic else None,
+        # Its group choices are the offered groups above, not every open group of the clinic:
+        # posting it checks the group against all of them.
+        "enrol_form": EnrolForm(groups=Group.objects.none()) if is_clinic else None,
         "appointment_statuses": AttendanceStatus.choices,
         "no_show_reasons": NoShowReason.objects.filter(active=True) if is_clinic else [],
     }

@@ -31,6 +31,7 @@ from modules.models import (
     TreatmentPlan,
     WaitingListEntry,
 )
+from modules.queries import OFFERED_GROUPS
 from referrals.models import Course, Patient
 from referrals.pagination import PAGE_SIZE
 from tests.factories import UserFactory
@@ -743,7 +744,7 @@ COURSE_QUERIES = 19
 
 
 @pytest.mark.parametrize("sessions", [pytest.param(1, id="1-session"), pytest.param(20, id="20")])
-def test_the_course_page_runs_the_same_queries_with_1_or_20_sessions_attended(
+def test_the_course_page_runs_the_same_queries_with_1_or_20_sessions_and_40_groups(
     client_for,
     clinician,
     ballerup_course,
@@ -754,6 +755,9 @@ def test_the_course_page_runs_the_same_queries_with_1_or_20_sessions_attended(
     sessions,
 ):
     course = ballerup_course
+    # As many open groups as sessions, twice over: the enrolment form offers a bounded few.
+    for n in range(2 * sessions):
+        new_group(name=f"Hold {n:02d}")
     time_machine.move_to(now + timedelta(weeks=21), tick=False)
     enrolled(course, group, by=clinician, starts_on=course.start)
     first_monday = course.start + timedelta(days=(0 - course.start.weekday()) % 7)
@@ -766,6 +770,60 @@ def test_the_course_page_runs_the_same_queries_with_1_or_20_sessions_attended(
 
     assert response.status_code == 200
     assert response.context["hours"].used == Decimal("0.5") * sessions
+    assert len(response.context["offered_groups"]) == min(2 * sessions, OFFERED_GROUPS)
+
+
+# --- The enrolment form offers a bounded number of groups --------------------------------------
+
+
+def test_the_course_page_offers_the_plans_groups_first_and_finds_the_others_by_name(
+    client_for, clinician, ballerup_course, today
+):
+    for n in range(OFFERED_GROUPS + 5):
+        new_group(name=f"Hold {n:02d}")
+    yoga = new_group(module="Yoga", name="Yoga tirsdag", weekday=Group.Weekday.TUESDAY)
+    services.save_plan(
+        ballerup_course,
+        by=clinician,
+        version=0,
+        modules=[menu_module("Yoga")],
+        goals="",
+        intensity=TreatmentPlan.Intensity.MEDIUM,
+    )
+    client = client_for(clinician)
+
+    first = client.get(course_url(ballerup_course))
+    found = client.get(course_url(ballerup_course), {"group_search": "hold 24"})
+
+    assert len(first.context["offered_groups"]) == OFFERED_GROUPS
+    assert first.context["offered_groups"][0] == yoga  # the plan's module first
+    assert first.context["more_groups"] is True
+    assert body(first).count("<option value=") == OFFERED_GROUPS + 1  # and the empty choice
+    assert [g.name for g in found.context["offered_groups"]] == ["Hold 24"]
+    assert found.context["more_groups"] is False
+    assert 'value="hold 24"' in body(found)
+
+
+def test_a_group_found_by_name_can_be_joined(client_for, clinician, ballerup_course, today):
+    for n in range(OFFERED_GROUPS + 5):
+        new_group(name=f"Hold {n:02d}")
+    last = Group.objects.get(name=f"Hold {OFFERED_GROUPS + 4}")
+    client = client_for(clinician)
+    assert last not in client.get(course_url(ballerup_course)).context["offered_groups"]
+
+    client.post(
+        reverse("modules:course_enrol", args=[ballerup_course.pk]),
+        {"group": last.pk, "starts_on": today.isoformat()},
+    )
+
+    assert list(ballerup_course.enrolments.values_list("group", flat=True)) == [last.pk]
+
+
+def test_a_search_that_finds_no_group_says_so(client_for, clinician, ballerup_course, group):
+    response = client_for(clinician).get(course_url(ballerup_course), {"group_search": "zzz"})
+
+    assert response.context["offered_groups"] == []
+    assert template_text("No open group matches the search.") in body(response)
 
 
 # The today page runs, whatever the day holds and however many courses to follow up:
