@@ -77,3 +77,12 @@ vendor:
 
 clean-venv:
 	rm -rf $(VENV)
+
+# Backups (README, "Backups"): a pg_dump archive of the database in use into the git-ignored
+# backups/ (or FILE=path); `make restore FILE=path [INTO=name]` restores one into a new
+# database on the same server, never over the one in use, and prints how to point the app at it.
+backup: $(BIN)/.installed db
+	$(BIN)/python -m apu.backup dump "$(FILE)"
+
+restore: $(BIN)/.installed db
+	$(BIN)/python -m apu.backup restore "$(FILE)" $(if $(INTO),--into "$(INTO)")
