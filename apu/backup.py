@@ -284,6 +284,10 @@ def row_counts(database: Database) -> dict[str, int | None]:
     return counts
 
 
+def shown_count(count: int | None) -> str:
+    return "-" if count is None else str(count)
+
+
 def restore_target_name(name: str | None) -> str:
     name = name or f"apu_restore_{datetime.now(UTC).strftime('%Y%m%d_%H%M%S')}"
     if not DATABASE_NAME.match(name):
@@ -500,10 +504,14 @@ def main(argv: list[str] | None = None) -> int:
     except BackupError as error:
         print(f"{args.command} failed: {error}", file=sys.stderr)
         return 1
+    try:
+        in_use = row_counts(database_in_use())
+    except BackupError:  # a recovery onto a new server has no database in use yet
+        in_use = dict.fromkeys(counts)
     print(f"Restored {args.file} into {target.shown()}; 'manage.py check' passes.")
-    print("Rows:")
+    print(f"  {'rows':<14}{'restored':>10}{'in use now':>12}")
     for label, count in counts.items():
-        print(f"  {label:<14}{'(no such table)' if count is None else count:>10}")
+        print(f"  {label:<14}{shown_count(count):>10}{shown_count(in_use.get(label)):>12}")
     if not migrated:
         print("The backup predates some of the code's migrations: run 'manage.py migrate' on it.")
     print("Point the app at it (or compare it with the database in use) with:")
