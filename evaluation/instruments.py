@@ -153,12 +153,21 @@ def _allowed_text(values: frozenset[int]) -> str:
     return ", ".join(str(value) for value in ordered)
 
 
+def _shown(value: object, length: int) -> str:
+    """The start of ``value`` as text, for a message quoting what was given."""
+    try:
+        return str(value)[:length]
+    except ValueError:
+        # An int beyond Python's int_max_str_digits (4300) cannot be turned into text.
+        return "…"
+
+
 def score(instrument: str, answers: Sequence[int], *, sex: str | None = None) -> Score:
     """Score one completed questionnaire; ValidationError on anything that does not fit."""
     rules = INSTRUMENTS.get(instrument) if isinstance(instrument, str) else None
     if rules is None:
         raise ValidationError(
-            UNKNOWN_INSTRUMENT, code="unknown", params={"instrument": str(instrument)[:20]}
+            UNKNOWN_INSTRUMENT, code="unknown", params={"instrument": _shown(instrument, 20)}
         )
     if isinstance(answers, str | bytes | bytearray) or not isinstance(answers, Sequence):
         raise ValidationError(NOT_A_LIST, code="not_a_list")
@@ -178,7 +187,7 @@ def score(instrument: str, answers: Sequence[int], *, sex: str | None = None) ->
                     "item": number,
                     "instrument": rules.code,
                     "allowed": _allowed_text(allowed),
-                    "value": str(value)[:10],
+                    "value": _shown(value, 10),
                 },
             )
     if rules.needs_sex and sex not in ("female", "male"):

@@ -14,12 +14,12 @@ All sums are exact Decimals, never rounded until shown.
 """
 
 from datetime import timedelta
-from decimal import Decimal
+from decimal import MAX_EMAX, MIN_EMIN, Decimal, localcontext
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-SECONDS_PER_HOUR = Decimal(3600)
+MICROSECONDS_PER_HOUR = 3600 * 1_000_000
 BAD_DURATION = _("The duration must be a positive length of time.")
 BAD_THERAPISTS = _("The number of therapists must be a whole number of at least 1.")
 BAD_GROUP_SIZE = _("The normed group size must be a whole number of at least 1.")
@@ -37,9 +37,15 @@ def norm_hours(*, duration: timedelta, therapists: int, normed_group_size: int) 
         raise ValidationError(BAD_DURATION, code="invalid")
     therapists = _positive_int(therapists, BAD_THERAPISTS)
     normed_group_size = _positive_int(normed_group_size, BAD_GROUP_SIZE)
-    # timedelta keeps whole microseconds, so this division is exact in Decimal.
-    hours = Decimal(duration // timedelta(microseconds=1)) / (SECONDS_PER_HOUR * 1_000_000)
-    return hours * therapists / normed_group_size
+    microseconds = duration // timedelta(microseconds=1)
+    # One division of whole numbers, so the result is the rule rounded once, and exact
+    # whenever a Decimal can hold it: rounding the hours first made 20 minutes × 3
+    # therapists 0.999...9. The widest exponent range keeps any count a Python int can hold
+    # from overflowing (decimal.Overflow) or underflowing to 0.
+    with localcontext(Emax=MAX_EMAX, Emin=MIN_EMIN):
+        return Decimal(microseconds * therapists) / Decimal(
+            MICROSECONDS_PER_HOUR * normed_group_size
+        )
 
 
 def hours_of(duration: timedelta) -> Decimal:

@@ -9,6 +9,7 @@ reads them and applies the rules of DESIGN.md "Who may be referred":
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -37,6 +38,11 @@ BAD_DATE = _("The birth date and the referral date must be dates.")
 BAD_SUBSTITUTION = _("Substitution treatment must be none, stable or unstable.")
 BAD_CODES = _("The diagnoses must be a list of ICD-10 codes.")
 BAD_FLAG = _("Concurrent municipal treatment must be yes or no.")
+BAD_MUNICIPALITY = _("The municipality code contains characters that are not allowed.")
+
+# PostgreSQL text holds neither NUL nor a lone surrogate (no UTF-8 for it): such a code could
+# only fail in the database lookup, and no municipality has one.
+UNSTORABLE_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -112,6 +118,8 @@ def screen(
         raise ValidationError(BAD_FLAG, code="bad_flag")
     if isinstance(diagnosis_codes, str | bytes) or not isinstance(diagnosis_codes, Iterable):
         raise ValidationError(BAD_CODES, code="bad_codes")
+    if UNSTORABLE_CHARACTERS.search(str(municipality_code)):
+        raise ValidationError(BAD_MUNICIPALITY, code="bad_municipality")
     codes = sorted({normalize_code(code) for code in diagnosis_codes})
     categories = classify_codes(codes)
 
