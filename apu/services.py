@@ -64,7 +64,7 @@ def confirm_totp_device(request: HttpRequest, *, token: str) -> TOTPDevice:
     user.totpdevice_set.filter(confirmed=True).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
-    otp_login(request, device)
+    _verified_login(request, device)
     return device
 
 
@@ -73,8 +73,15 @@ def verify_totp(request: HttpRequest, *, token: str) -> TOTPDevice:
     device = request.user.totpdevice_set.filter(confirmed=True).first()
     if device is None or not device.verify_is_allowed()[0] or not device.verify_token(token):
         raise ValidationError(WRONG_CODE, code="wrong_code")
-    otp_login(request, device)
+    _verified_login(request, device)
     return device
+
+
+def _verified_login(request: HttpRequest, device: TOTPDevice) -> None:
+    # django_otp only marks the session verified; a new key as well, so a session key seen or
+    # planted between the password and the code never becomes a verified session.
+    otp_login(request, device)
+    request.session.cycle_key()
 
 
 @transaction.atomic

@@ -137,16 +137,8 @@ def test_logging_out_ends_the_session_key_for_good(client, log_in, researcher):
     assert not is_logged_in(browser_with(key))
 
 
-# django_otp.login() only stores the device in the session; it does not cycle the key, so the
-# key someone saw or set between the password and the code becomes a verified session.
-# Fix in apu/services.py: request.session.cycle_key() after otp_login() in verify_totp() and
-# confirm_totp_device(). Strict: once fixed, this fails until the marker is removed.
-TOTP_KEY_NOT_ROTATED = pytest.mark.xfail(
-    strict=True, reason="the session key is not rotated at the TOTP step (apu/services.py)"
-)
-
-
-@TOTP_KEY_NOT_ROTATED
+# The key changes again at the TOTP step (apu.services._verified_login): a key seen or set
+# between the password and the code never becomes a verified session.
 def test_the_code_from_the_authenticator_replaces_the_session_key_again(
     client, log_in, clinician, frozen
 ):
@@ -168,7 +160,6 @@ def test_the_code_from_the_authenticator_replaces_the_session_key_again(
     assert not is_logged_in(browser_with(planted))
 
 
-@TOTP_KEY_NOT_ROTATED
 def test_confirming_a_new_authenticator_replaces_the_session_key(client, log_in, clinician, frozen):
     log_in("clinician")
     after_password = session_key(client)
