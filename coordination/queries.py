@@ -49,8 +49,10 @@ def coordinator_worklist(user: User) -> dict:
             Q(scheduled_at__gte=now) | Q(scheduled_at__isnull=True)
         ).order_by("due_date", "pk"),
         "awaiting_outcome": meetings.filter(scheduled_at__lt=now).order_by("scheduled_at", "pk"),
+        # Through the meeting's course rather than Meeting.for_user (the same reach): one
+        # IN fewer, so PostgreSQL starts from the open actions instead of every meeting.
         "open_actions": Action.objects.filter(
-            meeting__in=Meeting.objects.for_user(user),
+            meeting__course__in=Course.objects.for_user(user),
             responsible=Action.Responsible.MUNICIPALITY,
             done=False,
         )

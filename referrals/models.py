@@ -518,6 +518,11 @@ class Course(models.Model):
                 condition=Q(norm_hour_budget__gte=0), name="course_budget_not_negative"
             ),
         ]
+        indexes = [
+            # The meeting worklist's courses with no meeting scheduled, soonest intake
+            # deadline first: a page is read in index order instead of sorting every course.
+            models.Index(fields=["intake_meeting_due", "id"], name="course_by_intake_due"),
+        ]
 
     def __str__(self) -> str:
         return gettext("Course from %(date)s") % {"date": self.start.strftime("%d-%m-%Y")}
