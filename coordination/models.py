@@ -10,13 +10,13 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from apu.models import User
-from referrals.models import Course
+from referrals.models import Course, within_reach
 
 
 class MeetingQuerySet(models.QuerySet):
     def for_user(self, user: User) -> "MeetingQuerySet":
         """Meetings of the courses ``user`` may see (coordinators: their municipality)."""
-        return self.filter(course__in=Course.objects.for_user(user))
+        return within_reach(self, user, "course__patient__")
 
     def open(self) -> "MeetingQuerySet":
         return self.filter(status__in=Meeting.OPEN_STATUSES)

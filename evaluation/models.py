@@ -15,7 +15,7 @@ from simple_history.models import HistoricalRecords
 
 from apu.models import User
 from evaluation.instruments import INSTRUMENTS
-from referrals.models import Course
+from referrals.models import Course, within_reach
 
 INSTRUMENT_CHOICES = [(code, code) for code in INSTRUMENTS]
 
@@ -52,7 +52,7 @@ class ItemLabel(models.Model):
 
 class MeasurementQuerySet(models.QuerySet):
     def for_user(self, user: User) -> "MeasurementQuerySet":
-        return self.filter(course__in=Course.objects.for_user(user))
+        return within_reach(self, user, "course__patient__")
 
 
 class Measurement(models.Model):
@@ -140,9 +140,7 @@ class Answer(models.Model):
 
 class ConsentQuerySet(models.QuerySet):
     def for_user(self, user: User) -> "ConsentQuerySet":
-        from referrals.models import Patient
-
-        return self.filter(patient__in=Patient.objects.for_user(user))
+        return within_reach(self, user, "patient__")
 
     def active_on(self, day) -> "ConsentQuerySet":
         return self.filter(given_on__lte=day).filter(

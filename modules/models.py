@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from apu.models import User
-from referrals.models import Course
+from referrals.models import Course, within_reach
 
 
 class Module(models.Model):
@@ -193,7 +193,7 @@ class EnrolmentQuerySet(models.QuerySet):
         return self.filter(ends_on__isnull=True).exclude(course__status=Course.Status.DISCHARGED)
 
     def for_user(self, user: User) -> "EnrolmentQuerySet":
-        return self.filter(course__in=Course.objects.for_user(user))
+        return within_reach(self, user, "course__patient__")
 
 
 class Enrolment(models.Model):
@@ -341,7 +341,7 @@ class NoShowReason(models.Model):
 
 class AppointmentQuerySet(models.QuerySet):
     def for_user(self, user: User) -> "AppointmentQuerySet":
-        return self.filter(course__in=Course.objects.for_user(user))
+        return within_reach(self, user, "course__patient__")
 
 
 class Appointment(models.Model):

@@ -13,16 +13,33 @@ from simple_history.models import HistoricalRecords
 from apu.models import Municipality, User
 
 
+def patient_reach(user: User, path: str = "") -> Q | None:
+    """Which patients ``user`` may see, as a condition on the patient at ``path``; None: none.
+
+    The clinic sees every patient, a coordinator their own municipality's, anyone else none.
+    This is the one place access to patient data is decided; every ``for_user`` applies it.
+    It is a condition on a join rather than ``IN (subquery)`` so that, at regional scale, the
+    database plans each list from its own indexes (and the clinic's lists join nothing).
+    """
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if user.is_clinic_staff:
+        return Q()
+    if user.role == User.Role.COORDINATOR:
+        return Q(**{f"{path}municipality_id": user.municipality_id})
+    return None
+
+
+def within_reach(queryset: models.QuerySet, user: User, path: str) -> models.QuerySet:
+    """``queryset`` cut to the rows whose patient (at ``path``) ``user`` may see."""
+    condition = patient_reach(user, path)
+    return queryset.none() if condition is None else queryset.filter(condition)
+
+
 class PatientQuerySet(models.QuerySet):
     def for_user(self, user: User) -> "PatientQuerySet":
         """Patients ``user`` may see: the clinic sees all, a coordinator their municipality."""
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_clinic_staff:
-            return self
-        if user.role == User.Role.COORDINATOR:
-            return self.filter(municipality_id=user.municipality_id)
-        return self.none()
+        return within_reach(self, user, "")
 
 
 class Patient(models.Model):
@@ -160,7 +177,7 @@ class CodeRule(models.Model):
 class ReferralQuerySet(models.QuerySet):
     def for_user(self, user: User) -> "ReferralQuerySet":
         """Referrals of the patients ``user`` may see."""
-        return self.filter(patient__in=Patient.objects.for_user(user))
+        return within_reach(self, user, "patient__")
 
     def open(self) -> "ReferralQuerySet":
         return self.filter(status__in=Referral.OPEN_STATUSES)
@@ -458,7 +475,7 @@ class Decision(models.Model):
 
 class CourseQuerySet(models.QuerySet):
     def for_user(self, user: User) -> "CourseQuerySet":
-        return self.filter(patient__in=Patient.objects.for_user(user))
+        return within_reach(self, user, "patient__")
 
     def open(self) -> "CourseQuerySet":
         return self.exclude(status=Course.Status.DISCHARGED)
