@@ -21,7 +21,7 @@ from evaluation.runcharts import RunPoint, run_chart
 DEFAULT_MONTHS = 18
 # Part of each snapshot's key: raise it when the figures' layout changes, so old snapshots
 # are never read back into new code.
-FIGURES_VERSION = 1
+FIGURES_VERSION = 2
 
 
 def _month_start(day: date) -> date:
@@ -123,6 +123,7 @@ def compute_figures(user: User, filters: kpis.Filters) -> dict:
         "series": series,
         "reasons": list(reasons),
         "groups": kpis.attendance_by_group(user, filters),
+        "modules": kpis.attendance_by_module(user, filters),
         # JSON has no tuple keys: each quadrant as [mental, substance, counts].
         "quadrants": [[m, s, row] for (m, s), row in kpis.quadrant_mix(user, filters).items()],
         "outcomes": kpis.outcome_change(user, filters),
@@ -206,6 +207,7 @@ def build(user: User, filters: kpis.Filters) -> dict:
         "computed_at": computed_at,
         "reasons": data["reasons"],
         "groups": data["groups"],
+        "modules": data["modules"],
         "quadrants": quadrants,
         # A template cannot look a tuple key up: each quadrant's cell by "mental_substance",
         # so a quadrant nobody was referred to still gets its own (empty) cell.

@@ -178,9 +178,9 @@ def first_conversation_no_show(user: User, filters: Filters):
     return _series(rows), reasons
 
 
-def attendance_by_group(user: User, filters: Filters):
-    """Attendance rate and fill rate per module and group over the period."""
-    rows = (
+def _group_attendance(user: User, filters: Filters):
+    """Per group over the period: booked and attended seats and the sessions held."""
+    return (
         Attendance.objects.filter(
             course__in=_courses(user, filters),
             session__status=Session.Status.PLANNED,
@@ -195,21 +195,54 @@ def attendance_by_group(user: User, filters: Filters):
         )
         .order_by("session__group__module__name", "session__group__name")
     )
+
+
+def _rates(attended: int, booked: int, seats: int) -> dict:
+    return {
+        "attendance_rate": round(100 * attended / booked, 1) if booked else None,
+        "fill_rate": round(100 * booked / seats, 1) if seats else None,
+    }
+
+
+def attendance_by_group(user: User, filters: Filters):
+    """Attendance rate and fill rate per module and group over the period."""
     table = []
-    for row in rows:
-        capacity = row["session__group__capacity"] * row["sessions"]
+    for row in _group_attendance(user, filters):
+        seats = row["session__group__capacity"] * row["sessions"]
         table.append(
             {
                 "module": row["session__group__module__name"],
                 "group": row["session__group__name"],
                 "sessions": row["sessions"],
-                "attendance_rate": round(100 * row["attended"] / row["booked"], 1)
-                if row["booked"]
-                else None,
-                "fill_rate": round(100 * row["booked"] / capacity, 1) if capacity else None,
+                **_rates(row["attended"], row["booked"], seats),
             }
         )
     return table
+
+
+def attendance_by_module(user: User, filters: Filters):
+    """Attendance rate and fill rate per module over the period, all its groups together
+    (a region runs many groups of each module; the page shows these, the export each group)."""
+    modules: dict[str, dict] = {}
+    for row in _group_attendance(user, filters):
+        total = modules.setdefault(
+            row["session__group__module__name"],
+            {"groups": 0, "sessions": 0, "booked": 0, "attended": 0, "seats": 0},
+        )
+        total["groups"] += 1
+        total["sessions"] += row["sessions"]
+        total["booked"] += row["booked"]
+        total["attended"] += row["attended"]
+        total["seats"] += row["session__group__capacity"] * row["sessions"]
+    return [
+        {
+            "module": name,
+            "groups": total["groups"],
+            "sessions": total["sessions"],
+            **_rates(total["attended"], total["booked"], total["seats"]),
+        }
+        for name, total in modules.items()
+    ]
 
 
 def attendance_rate(user: User, filters: Filters):

@@ -707,14 +707,37 @@ def explain(threshold_ms: float) -> None:
                 print(f"  {ms:.1f} ms: {query['sql'][:400]}\n    {lines}")
 
 
+def profile(page_key: str) -> None:
+    """Print a pyinstrument profile of one benchmarked page (its second request)."""
+    setup_django()
+    from pyinstrument import Profiler
+
+    users, keys, paths = choose_paths()
+    persona = next(p for key, _what, p in PAGES if key == page_key)
+    client = test_client_login(persona, keys)
+    client.get(paths[page_key])
+    profiler = Profiler()
+    with profiler:
+        response = client.get(paths[page_key])
+    print(response.status_code, paths[page_key])
+    print(profiler.output_text(unicode=False, color=False))
+
+
+def _bench_database_env(scale: int) -> None:
+    os.environ.update(production_env(DatabaseServer().url(f"apu_bench_s{scale}")))
+    os.environ["ALLOWED_HOSTS"] = "testserver"
+
+
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "probe":
         probe(int(sys.argv[2]))
     elif len(sys.argv) > 1 and sys.argv[1] == "explain":
         # python scripts/bench.py explain SCALE [THRESHOLD_MS], against that bench database.
-        scale = int(sys.argv[2])
-        os.environ.update(production_env(DatabaseServer().url(f"apu_bench_s{scale}")))
-        os.environ["ALLOWED_HOSTS"] = "testserver"
+        _bench_database_env(int(sys.argv[2]))
         explain(float(sys.argv[3]) if len(sys.argv) > 3 else 5.0)
+    elif len(sys.argv) > 1 and sys.argv[1] == "profile":
+        # python scripts/bench.py profile SCALE PAGE, e.g. profile 100 course_page.
+        _bench_database_env(int(sys.argv[2]))
+        profile(sys.argv[3])
     else:
         sys.exit(main(sys.argv[1:]))

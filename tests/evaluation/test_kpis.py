@@ -273,6 +273,39 @@ def test_attendance_and_fill_rate_per_group(ask, view, expected):
     assert ask(kpis.attendance_by_group, view) == expected
 
 
+# Per module: the small clinic runs one group of each module, so each module's figures are
+# its group's, with "groups": 1 (two groups of a module are summed seat by seat, below).
+@pytest.mark.parametrize("view,expected", params(GROUPS))
+def test_attendance_and_fill_rate_per_module(ask, view, expected):
+    modules = [
+        {"module": g["module"], "groups": 1, "sessions": g["sessions"]}
+        | {"attendance_rate": g["attendance_rate"], "fill_rate": g["fill_rate"]}
+        for g in expected
+    ]
+    assert ask(kpis.attendance_by_module, view) == modules
+
+
+def test_a_modules_groups_are_summed_seat_by_seat(clinic, clinician):
+    # Mindfulness fredag moves into Adfærdsaktivering: 8 + 3 = 11 booked, 5 + 2 = 7 attended
+    # -> 63.6 %; seats 3 x 8 + 2 x 4 = 32 -> 11/32 = 34.4 % (not the mean of the two rates).
+    from modules.models import Group, Module
+
+    Group.objects.filter(name="Mindfulness fredag").update(
+        module=Module.objects.get(name="Adfærdsaktivering")
+    )
+    filters = kpis.Filters(start=date(2025, 1, 1), end=date(2025, 6, 1))
+
+    assert kpis.attendance_by_module(clinician, filters) == [
+        {
+            "module": "Adfærdsaktivering",
+            "groups": 2,
+            "sessions": 5,
+            "attendance_rate": 63.6,
+            "fill_rate": 34.4,
+        }
+    ]
+
+
 # --- Hours per discharged course ----------------------------------------------------------
 
 # Norm hours used (attended and no-show seats charge; afbud and cancelled do not) and
@@ -479,6 +512,7 @@ def test_outcome_change_counts_only_courses_discharged_in_the_period(ask):
         pytest.param(kpis.first_conversation_no_show, 2, id="first_conversation_no_show"),
         pytest.param(kpis.attendance_rate, 1, id="attendance_rate"),
         pytest.param(kpis.attendance_by_group, 1, id="attendance_by_group"),
+        pytest.param(kpis.attendance_by_module, 1, id="attendance_by_module"),
         pytest.param(kpis.hours_per_discharged_course, 1, id="hours_per_discharged_course"),
         pytest.param(kpis.drop_out, 1, id="drop_out"),
         pytest.param(kpis.quadrant_mix, 1, id="quadrant_mix"),
