@@ -137,6 +137,13 @@ class Meeting(models.Model):
                 name="meeting_open_by_due",
                 condition=Q(status__in=["planned", "rescheduled"]),
             ),
+            # "Has this course a meeting scheduled?" (the clinic worklist's unscheduled
+            # courses): only open, scheduled meetings, a small part of all meetings.
+            models.Index(
+                fields=["course"],
+                name="meeting_scheduled_by_course",
+                condition=Q(status__in=["planned", "rescheduled"], scheduled_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

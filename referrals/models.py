@@ -536,9 +536,13 @@ class Course(models.Model):
             ),
         ]
         indexes = [
-            # The meeting worklist's courses with no meeting scheduled, soonest intake
-            # deadline first: a page is read in index order instead of sorting every course.
-            models.Index(fields=["intake_meeting_due", "id"], name="course_by_intake_due"),
+            # The meeting worklist's open courses with no meeting scheduled, soonest intake
+            # deadline first: a page is read in index order, past no discharged course.
+            models.Index(
+                fields=["intake_meeting_due", "id"],
+                name="course_open_by_intake_due",
+                condition=~Q(status="discharged"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -72,7 +72,7 @@ ADMIN_PAIRS = {
     "meetings_coordinator": "admin_meetings_municipality",
 }
 EXPORT_PATH = "/research/export.csv"
-EXPORT_RUNS = 3
+EXPORT_RUNS = 2
 
 
 # --- the harness ------------------------------------------------------------------------
