@@ -6,9 +6,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from apu.access import log_patient_accesses
+from apu.access import log_patient_access, log_patient_accesses
 from apu.models import User
-from apu.permissions import role_required
+from apu.permissions import get_for_user_or_404, role_required
 from evaluation import dashboard as dashboard_data
 from evaluation import queries, services
 from evaluation.dashboard import DashboardFilterForm
@@ -17,6 +17,7 @@ from evaluation.instruments import BAND_LABELS, INSTRUMENTS
 from evaluation.models import ImprovementNote
 from modules.views import course_context, get_course
 from referrals.pagination import paginate
+from referrals.queries import course_for_detail
 
 ITEM9_WARNING = gettext_lazy(
     "PHQ-9 item 9 is above 0: the patient reports thoughts of death or self-harm. "
@@ -42,9 +43,12 @@ def measurement_new(request: HttpRequest, pk: int, instrument: str) -> HttpRespo
     """Enter one questionnaire; an item-9 answer above 0 on PHQ-9 warns at once."""
     if instrument not in INSTRUMENTS:
         raise Http404
-    course = get_course(request, pk)
+    course = get_for_user_or_404(course_for_detail(request.user), request.user, pk=pk)
+    # After the lookup, so a course out of reach stays a 404; before the access log, so a
+    # coordinator refused here is not logged as having looked at the course.
     if not request.user.is_clinic_staff:
         raise PermissionDenied
+    log_patient_access(request, course.patient, what="course")
     form = MeasurementForm(
         request.POST or None, instrument=instrument, initial={"point": request.GET.get("point")}
     )
