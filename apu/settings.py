@@ -222,17 +222,33 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="APU pathway <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# Logs go to standard error; patient data never goes into a log message.
+# Logs go to standard error; patient data never goes into a log message. Every line goes
+# through the one handler, whose filter drops query strings, masks CPR numbers and cuts a
+# traceback's messages to their first line (a database error's DETAIL quotes the data).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_patient_data": {"()": "apu.logging.RedactPatientData"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_patient_data"],
+        }
+    },
     "root": {"handlers": ["stderr"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Without Django's own handlers: a console one (with DEBUG on) and e-mail to ADMINS
+        # with the request's data and the traceback's local variables, neither filtered.
+        "django": {"level": "INFO"},
+        # At DEBUG it logs each SQL statement with its parameters (CPR numbers, names).
+        "django.db.backends": {"level": "INFO"},
         # Request-failure lines would carry URLs with search terms (names, CPR numbers).
         "django.request": {"level": "ERROR"},
-        "django.server": {"level": "WARNING"},
+        # The development server's 4xx and 5xx lines, through the filtered handler (Django's
+        # default sends them to a handler of their own, which this configuration removes).
+        "django.server": {"level": "WARNING", "propagate": True},
         "axes": {"level": "WARNING"},
     },
 }

@@ -12,4 +12,9 @@ urlpatterns = [
     path("referrals/<int:pk>/screen/", views.referral_screen, name="referral_screen"),
     path("referrals/<int:pk>/letter/", views.referral_letter, name="referral_letter"),
     path("patients/<int:pk>/", views.patient_detail, name="patient_detail"),
+    path(
+        "patients/<int:pk>/access-report/",
+        views.patient_access_report,
+        name="patient_access_report",
+    ),
 ]

@@ -3,15 +3,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from apu.access import log_patient_access, log_patient_accesses
+from apu.access import access_period, accesses_in, log_patient_access, log_patient_accesses
 from apu.models import User
 from apu.permissions import get_for_user_or_404, require_clinic_staff, role_required
 from referrals import queries, services
 from referrals.forms import DecisionForm, ReferralFilter, ReferralForm, ScreeningForm
 from referrals.models import DiagnosisCode, Patient, Referral
+from referrals.pagination import paginate
 from referrals.screening import screen
 
 CLINIC = (User.Role.CLINICIAN, User.Role.ADMIN)
@@ -183,3 +185,37 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "referrals": queries.referral_worklist(request.user).filter(patient=patient).reverse(),
     }
     return render(request, "referrals/patient_detail.html", context)
+
+
+ACCESS_REPORT_PAGE_SIZE = 50
+
+
+@role_required(*CLINIC_AND_COORDINATORS)
+def patient_access_report(request: HttpRequest, pk: int) -> HttpResponse:
+    """Who looked at the patient's record, when and what: every look page by page, or
+    (``?print=1``) one period's looks on one page, printed for the patient who asks."""
+    patient = get_for_user_or_404(
+        Patient.objects.select_related("municipality"), request.user, pk=pk
+    )
+    require_clinic_staff(request.user)
+    # The report names the patient with their full CPR number: a look like any other.
+    log_patient_access(request, patient, what="access report")
+    printing = request.GET.get("print") == "1"
+    start, end = request.GET.get("from"), request.GET.get("to")
+    context = {"patient": patient, "printing": printing, "chosen": {"from": start, "to": end}}
+    try:
+        period = access_period(start, end, today=timezone.localdate())
+    except ValidationError as error:
+        context["error"] = error.messages[0]
+        return render(request, "referrals/patient_access_report.html", context, status=400)
+    # On screen every look is listed unless a period is chosen; on paper there is always one.
+    shown = period if printing or start or end else None
+    looks = accesses_in(patient, shown)
+    page = None if printing else paginate(request, looks, per_page=ACCESS_REPORT_PAGE_SIZE)
+    context |= {
+        "period": shown,
+        "chosen": {"from": period.start.isoformat(), "to": period.end.isoformat()},
+        "page": page,
+        "looks": list(looks) if page is None else page.object_list,
+    }
+    return render(request, "referrals/patient_access_report.html", context)
