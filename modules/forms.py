@@ -8,6 +8,12 @@ from modules.models import Appointment, AttendanceStatus, Group, Module, NoShowR
 from referrals.forms import DateInput
 
 
+class GroupSearchForm(forms.Form):
+    """The course page's search for a group to join, by the group's or its module's name."""
+
+    group_search = forms.CharField(required=False)
+
+
 class EnrolForm(forms.Form):
     group = forms.ModelChoiceField(label=_("Group"), queryset=Group.objects.none())
     starts_on = forms.DateField(label=_("From"), widget=DateInput())

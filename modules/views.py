@@ -20,6 +20,7 @@ from modules.forms import (
     EndEnrolmentForm,
     EnrolForm,
     FormulationForm,
+    GroupSearchForm,
     MoveSessionForm,
     PlanForm,
     SwitchForm,
@@ -61,7 +62,9 @@ def _groups_open_for(course: Course):
 
 def _offered_groups(request: HttpRequest, course: Course, plan: TreatmentPlan | None) -> dict:
     """The groups the enrolment form offers: a bounded number (one query), found by name."""
-    search = request.GET.get("group_search", "").strip()[:100]
+    form = GroupSearchForm(request.GET)
+    # A search that is no text (a NUL byte) narrows nothing: every open group is offered.
+    search = form.cleaned_data["group_search"][:100] if form.is_valid() else ""
     offered = []
     if request.user.is_clinic_staff and course.status == Course.Status.IN_TREATMENT:
         groups = queries.groups_to_offer(
