@@ -150,6 +150,19 @@ class ActionForm(forms.Form):
 ActionFormSet = forms.formset_factory(ActionForm, extra=3, max_num=20, validate_max=True)
 
 
+ACTION_DONE_OR_NOT = _("Mark the action done or not done.")
+
+
+class ActionDoneForm(forms.Form):
+    """The tick on an agreed action: done ("1") or not done ("0"), nothing else."""
+
+    done = forms.TypedChoiceField(
+        choices=[("1", "1"), ("0", "0")],
+        coerce=lambda value: value == "1",
+        error_messages={"required": ACTION_DONE_OR_NOT, "invalid_choice": ACTION_DONE_OR_NOT},
+    )
+
+
 class ExtraMeetingForm(forms.Form):
     due_date = forms.DateField(label=_("Due"), widget=DateInput())
 

@@ -14,6 +14,8 @@ from apu.models import Municipality, User
 from apu.permissions import get_for_user_or_404, require_clinic_staff, role_required
 from coordination import calendar, queries, services
 from coordination.forms import (
+    ACTION_DONE_OR_NOT,
+    ActionDoneForm,
     ActionFormSet,
     DischargeForm,
     ExtraMeetingForm,
@@ -205,10 +207,14 @@ def meeting_outcome(request: HttpRequest, pk: int) -> HttpResponse:
 def action_done(request: HttpRequest, pk: int) -> HttpResponse:
     """Tick an agreed action done or not done (htmx swaps the row)."""
     action = _action(request, pk)
+    form = ActionDoneForm(request.POST)
+    if not form.is_valid():
+        if request.htmx:
+            return HttpResponse(ACTION_DONE_OR_NOT, status=400)
+        messages.error(request, ACTION_DONE_OR_NOT)
+        return redirect("coordination:meeting_detail", pk=action.meeting_id)
     try:
-        action = services.set_action_done(
-            action, by=request.user, done=request.POST.get("done") == "1"
-        )
+        action = services.set_action_done(action, by=request.user, done=form.cleaned_data["done"])
     except ValidationError as error:
         return HttpResponse(" ".join(error.messages), status=400)
     if request.htmx:
