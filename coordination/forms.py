@@ -20,7 +20,23 @@ class DateTimeInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
-class ScheduleForm(forms.Form):
+FORM_OUT_OF_DATE = _(
+    "The form is incomplete or out of date. Open the page again and make your changes once more."
+)
+
+
+class ShowsVersionErrors:
+    """For a form that carries the version it was opened on in a hidden field: the page shows
+    no hidden field's error, so a version missing or altered is said above the form."""
+
+    def clean(self):
+        cleaned = super().clean()
+        if "version" in self.errors:
+            self.add_error(None, FORM_OUT_OF_DATE)
+        return cleaned
+
+
+class ScheduleForm(ShowsVersionErrors, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     scheduled_at = forms.DateTimeField(label=_("Time"), widget=DateTimeInput())
     duration_minutes = forms.IntegerField(
@@ -29,7 +45,7 @@ class ScheduleForm(forms.Form):
     place = forms.CharField(label=_("Place"), max_length=200)
 
 
-class OutcomeForm(forms.Form):
+class OutcomeForm(ShowsVersionErrors, forms.Form):
     """What happened at the meeting; usable on a tablet during the meeting."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)

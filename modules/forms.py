@@ -3,7 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apu.models import User
-from coordination.forms import DateTimeInput
+from coordination.forms import DateTimeInput, ShowsVersionErrors
 from modules.models import Appointment, AttendanceStatus, Group, Module, NoShowReason, TreatmentPlan
 from referrals.forms import DateInput
 
@@ -63,7 +63,7 @@ class AttendanceTapForm(forms.Form):
     status = forms.ChoiceField(choices=AttendanceStatus.choices)
 
 
-class FormulationForm(forms.Form):
+class FormulationForm(ShowsVersionErrors, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
     situations = forms.CharField(
         label=_("Difficult situations"),
@@ -97,7 +97,7 @@ class FormulationForm(forms.Form):
     )
 
 
-class PlanForm(forms.Form):
+class PlanForm(ShowsVersionErrors, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
     modules = forms.ModelMultipleChoiceField(
         label=_("Modules chosen with the patient"),
