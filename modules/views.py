@@ -168,6 +168,8 @@ def enrolment_end(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.info(
                     request, _("A seat is free: offer it to the first on the waiting list.")
                 )
+    else:
+        messages.error(request, _("Give the last day in the group as a date."))
     return redirect("course_detail", pk=enrolment.course_id)
 
 
