@@ -31,6 +31,9 @@ CLINIC = (User.Role.CLINICIAN, User.Role.ADMIN)
 CLINIC_AND_COORDINATORS = (*CLINIC, User.Role.COORDINATOR)
 RESEARCH = (User.Role.RESEARCHER, User.Role.ADMIN)
 NO_ACTIVE_CONSENT = gettext_lazy("The patient has no active research consent to withdraw.")
+NO_CONSENT_ACTION = gettext_lazy(
+    "Nothing was saved: use a button to record or to withdraw the research consent."
+)
 
 
 class GiveConsentForm(forms.Form):
@@ -57,6 +60,9 @@ def consent(request: HttpRequest, pk: int) -> HttpResponse:
     consents = list(patient.research_consents.select_related("recorded_by"))
     active = next((c for c in consents if c.withdrawn_on is None), None)
     action = request.POST.get("action") if request.method == "POST" else None
+    if request.method == "POST" and action not in ("give", "withdraw"):
+        # Neither form was sent: the page comes back unchanged, and says why.
+        messages.error(request, NO_CONSENT_ACTION)
     today = timezone.localdate()
     give = GiveConsentForm(
         request.POST if action == "give" else None,
