@@ -61,6 +61,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before everything that needs the database: a 503 page when it cannot be reached.
+    "apu.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "apu.middleware.DanishFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse_lazy
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -104,6 +105,9 @@ def two_factor_remove(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Two-factor authentication is now off for your account."))
             return redirect("apu:account")
+    if request.user.needs_two_factor():
+        # The account page shows this role no form to put the error by: say it at the top.
+        messages.error(request, services.TWO_FACTOR_REQUIRED)
     return render(request, "apu/account.html", {"has_device": True, "form": form}, status=400)
 
 
@@ -127,10 +131,16 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """500 page; a lost database connection gets a calmer 503 'try again shortly' page."""
     error = sys.exc_info()[1]
     if isinstance(error, OperationalError | InterfaceError):
-        response = HttpResponse(render_to_string("503.html"), status=503)
-        response["Retry-After"] = "10"
-        return response
+        return database_unavailable(request)
     return HttpResponse(render_to_string("500.html"), status=500)
+
+
+def database_unavailable(request: HttpRequest) -> HttpResponse:
+    """503 'try again shortly', rendered without the request: its context needs the database."""
+    response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = "10"
+    add_never_cache_headers(response)
+    return response
 
 
 @login_not_required
