@@ -109,6 +109,7 @@ def compute_figures(user: User, filters: kpis.Filters) -> dict:
     median_days, on_time = kpis.intake_timeliness(user, filters)
     no_show, reasons = kpis.first_conversation_no_show(user, filters)
     used, received = kpis.hours_per_discharged_course(user, filters)
+    groups, modules = kpis.attendance_tables(user, filters)
     series = {
         "courses_started": kpis.courses_started(user, filters),
         "intake_days": median_days,
@@ -122,8 +123,8 @@ def compute_figures(user: User, filters: kpis.Filters) -> dict:
     return {
         "series": series,
         "reasons": list(reasons),
-        "groups": kpis.attendance_by_group(user, filters),
-        "modules": kpis.attendance_by_module(user, filters),
+        "groups": groups,
+        "modules": modules,
         # JSON has no tuple keys: each quadrant as [mental, substance, counts].
         "quadrants": [[m, s, row] for (m, s), row in kpis.quadrant_mix(user, filters).items()],
         "outcomes": kpis.outcome_change(user, filters),

@@ -206,8 +206,24 @@ def _rates(attended: int, booked: int, seats: int) -> dict:
 
 def attendance_by_group(user: User, filters: Filters):
     """Attendance rate and fill rate per module and group over the period."""
+    return group_table(list(_group_attendance(user, filters)))
+
+
+def attendance_by_module(user: User, filters: Filters):
+    """Attendance rate and fill rate per module over the period, all its groups together
+    (a region runs many groups of each module; the page shows these, the export each group)."""
+    return module_table(list(_group_attendance(user, filters)))
+
+
+def attendance_tables(user: User, filters: Filters) -> tuple[list, list]:
+    """Both tables, per group and per module, from one query."""
+    rows = list(_group_attendance(user, filters))
+    return group_table(rows), module_table(rows)
+
+
+def group_table(rows) -> list:
     table = []
-    for row in _group_attendance(user, filters):
+    for row in rows:
         seats = row["session__group__capacity"] * row["sessions"]
         table.append(
             {
@@ -220,11 +236,9 @@ def attendance_by_group(user: User, filters: Filters):
     return table
 
 
-def attendance_by_module(user: User, filters: Filters):
-    """Attendance rate and fill rate per module over the period, all its groups together
-    (a region runs many groups of each module; the page shows these, the export each group)."""
+def module_table(rows) -> list:
     modules: dict[str, dict] = {}
-    for row in _group_attendance(user, filters):
+    for row in rows:
         total = modules.setdefault(
             row["session__group__module__name"],
             {"groups": 0, "sessions": 0, "booked": 0, "attended": 0, "seats": 0},

@@ -262,6 +262,8 @@ def gunicorn(env: dict[str, str], port: int, workers: int, log: Path):
         f"--bind=127.0.0.1:{port}",
         f"--workers={workers}",
         "--timeout=120",
+        # No control socket: its one path per user would collide with another gunicorn.
+        "--no-control-socket",
         *(["--access-logfile=-"] if os.environ.get("BENCH_ACCESS_LOG") else []),
         f"--error-logfile={log}",
     ]
