@@ -31,12 +31,18 @@ ABSENT = "absent"
 
 
 def fingerprint(instance: models.Model | None) -> str:
-    """A short hash of every stored column of the row; any save that changes it changes this."""
+    """A short hash of every stored column of the row; any save that changes it changes this.
+
+    Columns the database derives itself (a model's ``DERIVED_FIELDS``) are left out: an
+    instance just created does not hold them until it is read back.
+    """
     if instance is None:
         return ABSENT
+    derived = getattr(instance, "DERIVED_FIELDS", ())
     values = [
         [field.attname, field.value_to_string(instance)]
         for field in instance._meta.concrete_fields
+        if field.name not in derived
     ]
     return hashlib.sha256(json.dumps(values, default=str).encode()).hexdigest()[:24]
 

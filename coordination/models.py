@@ -9,14 +9,38 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from apu.models import User
+from apu.models import Municipality, User
 from referrals.models import Course, within_reach
+
+
+def reach_municipality():
+    """The patient's municipality, copied onto the row by the database.
+
+    Triggers (migration 0003) set it on every insert and update of a meeting or action and
+    follow a patient who moves or a course given to another patient, so it always equals
+    ``course.patient.municipality``. A coordinator's worklists and counts then read one
+    column through a partial index instead of joining course and patient for thousands of
+    rows. Never set from Python; null only in an instance not yet read back.
+    """
+    return models.ForeignKey(
+        Municipality,
+        verbose_name=_("municipality"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        editable=False,
+        db_index=False,
+    )
 
 
 class MeetingQuerySet(models.QuerySet):
     def for_user(self, user: User) -> "MeetingQuerySet":
-        """Meetings of the courses ``user`` may see (coordinators: their municipality)."""
-        return within_reach(self, user, "course__patient__")
+        """Meetings of the courses ``user`` may see (coordinators: their municipality).
+
+        On the meeting's own copy of the patient's municipality, which the database keeps
+        (``reach_municipality``), so a coordinator's lists need no join to filter.
+        """
+        return within_reach(self, user, "")
 
     def open(self) -> "MeetingQuerySet":
         return self.filter(status__in=Meeting.OPEN_STATUSES)
@@ -48,6 +72,7 @@ class Meeting(models.Model):
     course = models.ForeignKey(
         Course, verbose_name=_("course"), on_delete=models.PROTECT, related_name="meetings"
     )
+    municipality = reach_municipality()
     kind = models.CharField(_("kind"), max_length=10, choices=Kind)
     due_date = models.DateField(_("due"))
     scheduled_at = models.DateTimeField(_("time"), null=True, blank=True)
@@ -100,7 +125,9 @@ class Meeting(models.Model):
     version = models.PositiveIntegerField(_("version"), default=1)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    history = HistoricalRecords(m2m_fields=[clinic_staff])
+    history = HistoricalRecords(m2m_fields=[clinic_staff], excluded_fields=["municipality"])
+    # Kept by the database, not by the forms: a version check compares the rest.
+    DERIVED_FIELDS = ("municipality",)
 
     objects = MeetingQuerySet.as_manager()
 
@@ -144,6 +171,19 @@ class Meeting(models.Model):
                 name="meeting_scheduled_by_course",
                 condition=Q(status__in=["planned", "rescheduled"], scheduled_at__isnull=False),
             ),
+            # A coordinator's upcoming meetings and their count: one municipality's open
+            # meetings by due date, without joining course and patient.
+            models.Index(
+                fields=["municipality", "due_date", "id"],
+                name="meeting_open_by_municipality",
+                condition=Q(status__in=["planned", "rescheduled"]),
+            ),
+            # A coordinator's meetings waiting for their outcome: open, scheduled, by time.
+            models.Index(
+                fields=["municipality", "scheduled_at", "id"],
+                name="meeting_scheduled_by_munic",
+                condition=Q(status__in=["planned", "rescheduled"], scheduled_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -171,12 +211,14 @@ class Action(models.Model):
     meeting = models.ForeignKey(
         Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="actions"
     )
+    municipality = reach_municipality()
     what = models.CharField(_("what"), max_length=300)
     responsible = models.CharField(_("responsible"), max_length=12, choices=Responsible)
     person = models.CharField(_("named person"), max_length=200, blank=True)
     due_date = models.DateField(_("due"), null=True, blank=True)
     done = models.BooleanField(_("done"), default=False)
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["municipality"])
+    DERIVED_FIELDS = ("municipality",)
 
     class Meta:
         ordering = ["due_date", "pk"]
@@ -193,6 +235,12 @@ class Action(models.Model):
                 fields=["responsible", "due_date"],
                 name="action_open_by_responsible",
                 condition=Q(done=False),
+            ),
+            # A coordinator's open actions for the municipality and their count.
+            models.Index(
+                fields=["municipality", "due_date", "id"],
+                name="action_open_by_municipality",
+                condition=Q(done=False, responsible="municipality"),
             ),
         ]
 
