@@ -11,10 +11,17 @@ from django.db import migrations, models
 # its meetings and actions along.
 FOLLOW_PATIENT = """
 CREATE FUNCTION coordination_meeting_municipality() RETURNS trigger AS $$
+DECLARE
+    found_id bigint;
 BEGIN
-    SELECT p.municipality_id INTO NEW.municipality_id
+    SELECT p.municipality_id INTO found_id
       FROM referrals_course c JOIN referrals_patient p ON p.id = c.patient_id
      WHERE c.id = NEW.course_id;
+    -- Not found only while a restore loads the meetings before the courses: keep the
+    -- value the backup holds.
+    IF FOUND THEN
+        NEW.municipality_id := found_id;
+    END IF;
     RETURN NEW;
 END $$ LANGUAGE plpgsql;
 
@@ -22,9 +29,13 @@ CREATE TRIGGER meeting_municipality BEFORE INSERT OR UPDATE ON coordination_meet
     FOR EACH ROW EXECUTE FUNCTION coordination_meeting_municipality();
 
 CREATE FUNCTION coordination_action_municipality() RETURNS trigger AS $$
+DECLARE
+    found_id bigint;
 BEGIN
-    SELECT m.municipality_id INTO NEW.municipality_id
-      FROM coordination_meeting m WHERE m.id = NEW.meeting_id;
+    SELECT m.municipality_id INTO found_id FROM coordination_meeting m WHERE m.id = NEW.meeting_id;
+    IF FOUND THEN
+        NEW.municipality_id := found_id;
+    END IF;
     RETURN NEW;
 END $$ LANGUAGE plpgsql;
 
