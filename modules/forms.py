@@ -3,6 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apu.models import User
+from apu.versioning import SeenField, ShowsSeenErrors
 from coordination.forms import DateTimeInput, ShowsVersionErrors
 from modules.models import Appointment, AttendanceStatus, Group, Module, NoShowReason, TreatmentPlan
 from referrals.forms import DateInput
@@ -24,11 +25,13 @@ class EnrolForm(forms.Form):
         self.initial.setdefault("starts_on", timezone.localdate())
 
 
-class EndEnrolmentForm(forms.Form):
+class EndEnrolmentForm(ShowsSeenErrors, forms.Form):
+    seen = SeenField()
     ends_on = forms.DateField(label=_("Last day"), widget=DateInput())
 
 
-class SwitchForm(forms.Form):
+class SwitchForm(ShowsSeenErrors, forms.Form):
+    seen = SeenField()
     group = forms.ModelChoiceField(label=_("New group"), queryset=Group.objects.none())
     on = forms.DateField(label=_("From"), widget=DateInput())
 
@@ -51,14 +54,18 @@ class AppointmentForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=Appointment.Kind.choices)
 
 
-class AppointmentAttendanceForm(forms.Form):
+class AppointmentAttendanceForm(ShowsSeenErrors, forms.Form):
+    seen = SeenField()
     status = forms.ChoiceField(label=_("Attendance"), choices=AttendanceStatus.choices)
     no_show_reason = forms.ModelChoiceField(
         label=_("Reason given"), queryset=NoShowReason.objects.filter(active=True), required=False
     )
 
 
-class AttendanceTapForm(forms.Form):
+class AttendanceTapForm(ShowsSeenErrors, forms.Form):
+    # The fingerprint of the participant's record as the row showed it ("absent" before the
+    # first tap), so a tap does not overwrite what another therapist recorded meanwhile.
+    seen = SeenField()
     course = forms.IntegerField(min_value=1)
     status = forms.ChoiceField(choices=AttendanceStatus.choices)
 
@@ -113,6 +120,13 @@ class PlanForm(ShowsVersionErrors, forms.Form):
     )
 
 
-class MoveSessionForm(forms.Form):
+class CancelSessionForm(ShowsSeenErrors, forms.Form):
+    """The cancel button of a session: only the session as the page showed it is cancelled."""
+
+    seen = SeenField()
+
+
+class MoveSessionForm(ShowsSeenErrors, forms.Form):
+    seen = SeenField()
     starts_at = forms.DateTimeField(label=_("Time"), widget=DateTimeInput())
     room = forms.CharField(label=_("Room"), max_length=80)

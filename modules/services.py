@@ -10,12 +10,13 @@ from datetime import date, datetime, timedelta
 
 import holidays
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history
 
 from apu.models import User
+from apu.versioning import ABSENT, ensure_unchanged, lock_unchanged
 from coordination.services import ensure_course_accepts_treatment
 from modules.models import (
     Appointment,
@@ -57,6 +58,15 @@ STILL_FULL = _("The group is full; the patient is on its waiting list.")
 def _require_clinic(user: User) -> None:
     if not user.is_clinic_staff:
         raise PermissionDenied(CLINIC_ONLY)
+
+
+def _lock(queryset: models.QuerySet, pk: int, seen: str | None) -> models.Model:
+    """The row locked, refused (StaleRecord) if saved since the form showed it as ``seen``."""
+    row = lock_unchanged(queryset, pk, seen)
+    if row is None:
+        # Deleted since the page was opened, and no fingerprint to say so: as .get() would.
+        raise queryset.model.DoesNotExist
+    return row
 
 
 # --- Sessions -----------------------------------------------------------------------
@@ -104,20 +114,25 @@ def generate_sessions(
 
 
 @transaction.atomic
-def cancel_session(session: Session, *, by: User) -> Session:
-    """Cancel a session: it costs no course anything, whatever was recorded."""
+def cancel_session(session: Session, *, by: User, seen: str | None = None) -> Session:
+    """Cancel a session: it costs no course anything, whatever was recorded.
+
+    ``seen`` is the session as the page showed it: one moved since is not cancelled.
+    """
     _require_clinic(by)
-    session = Session.objects.select_for_update().get(pk=session.pk)
+    session = _lock(Session.objects.all(), session.pk, seen)
     session.status = Session.Status.CANCELLED
     session.save(update_fields=["status"])
     return session
 
 
 @transaction.atomic
-def move_session(session: Session, *, by: User, starts_at: datetime, room: str) -> Session:
+def move_session(
+    session: Session, *, by: User, starts_at: datetime, room: str, seen: str | None = None
+) -> Session:
     """Move a session to another time or room; history keeps the old ones."""
     _require_clinic(by)
-    session = Session.objects.select_for_update().get(pk=session.pk)
+    session = _lock(Session.objects.all(), session.pk, seen)
     session.starts_at = starts_at
     session.room = room
     session.save(update_fields=["starts_at", "room"])
@@ -166,10 +181,12 @@ def enrol(
 
 
 @transaction.atomic
-def end_enrolment(enrolment: Enrolment, *, by: User, ends_on: date) -> WaitingListEntry | None:
+def end_enrolment(
+    enrolment: Enrolment, *, by: User, ends_on: date, seen: str | None = None
+) -> WaitingListEntry | None:
     """End the seat; returns the first waiting course, to whom the freed seat is offered."""
     _require_clinic(by)
-    enrolment = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
+    enrolment = _lock(Enrolment.objects.all(), enrolment.pk, seen)
     if enrolment.ends_on is not None:
         raise ValidationError(ENROLMENT_ENDED, code="ended")
     if ends_on < enrolment.starts_on:
@@ -212,13 +229,16 @@ def enrol_from_waiting_list(entry: WaitingListEntry, *, by: User, starts_on: dat
 
 
 @transaction.atomic
-def switch_group(enrolment: Enrolment, new_group: Group, *, by: User, on: date) -> Enrolment:
+def switch_group(
+    enrolment: Enrolment, new_group: Group, *, by: User, on: date, seen: str | None = None
+) -> Enrolment:
     """End one enrolment and start another in one step; a full new group refuses."""
     _require_clinic(by)
     # Lock both groups in a fixed order (by id) so two switches cannot deadlock.
     for group_id in sorted({enrolment.group_id, new_group.pk}):
         Group.objects.select_for_update().get(pk=group_id)
     old = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
+    ensure_unchanged(old, seen)
     if old.ends_on is not None:
         raise ValidationError(ENROLMENT_ENDED, code="ended")
     old.ends_on = max(old.starts_on, on - timedelta(days=1))
@@ -234,10 +254,14 @@ def switch_group(enrolment: Enrolment, new_group: Group, *, by: User, on: date) 
 
 @transaction.atomic
 def record_attendance(
-    session: Session, course: Course, *, by: User, status: str
+    session: Session, course: Course, *, by: User, status: str, seen: str | None = None
 ) -> AttendanceRecord:
     """Record one tap on the attendance page: attended, absent with notice, no-show, or
-    cancelled by the clinic. Tapping again changes the record (history keeps the old)."""
+    cancelled by the clinic. Tapping again changes the record (history keeps the old).
+
+    ``seen`` is the record as the row showed it (``ABSENT`` before the first tap): a tap
+    does not overwrite another status another therapist recorded since.
+    """
     _require_clinic(by)
     if status not in AttendanceStatus.values:
         raise ValidationError(_("Unknown attendance."), code="invalid")
@@ -250,14 +274,26 @@ def record_attendance(
         raise ValidationError(SESSION_IN_FUTURE, code="future")
     if not Enrolment.objects.filter(course=course, group=session.group).active_on(day).exists():
         raise ValidationError(NOT_ENROLLED, code="not_enrolled")
-    record, created = AttendanceRecord.objects.select_for_update().get_or_create(
-        session=session, course=course, defaults={"status": status, "recorded_by": by}
-    )
-    if not created and record.status != status:
-        record.status = status
-        record.recorded_by = by
-        record.recorded_at = timezone.now()
-        record.save(update_fields=["status", "recorded_by", "recorded_at"])
+    recorded = AttendanceRecord.objects.select_for_update().filter(session=session, course=course)
+    record = recorded.first()
+    if record is None and seen in (None, ABSENT):
+        try:
+            with transaction.atomic():
+                return AttendanceRecord.objects.create(
+                    session=session, course=course, status=status, recorded_by=by
+                )
+        except IntegrityError:
+            # Another tap recorded the participant between the look-up and the insert: judged
+            # below like any record saved after the page was opened.
+            record = recorded.get()
+    if record is not None and record.status == status:
+        # Already as tapped, whoever recorded it: nothing to change, so nothing to refuse.
+        return record
+    ensure_unchanged(record, seen)
+    record.status = status
+    record.recorded_by = by
+    record.recorded_at = timezone.now()
+    record.save(update_fields=["status", "recorded_by", "recorded_at"])
     return record
 
 
@@ -289,13 +325,16 @@ def book_appointment(
 
 @transaction.atomic
 def record_appointment_attendance(
-    appointment: Appointment, *, by: User, status: str, no_show_reason: NoShowReason | None = None
+    appointment: Appointment,
+    *,
+    by: User,
+    status: str,
+    no_show_reason: NoShowReason | None = None,
+    seen: str | None = None,
 ) -> Appointment:
     """Whether the patient came; for a missed first conversation, the reason given."""
     _require_clinic(by)
-    appointment = (
-        Appointment.objects.select_for_update().select_related("course").get(pk=appointment.pk)
-    )
+    appointment = _lock(Appointment.objects.select_related("course"), appointment.pk, seen)
     ensure_course_accepts_treatment(appointment.course)
     if status not in AttendanceStatus.values:
         raise ValidationError(_("Unknown attendance."), code="invalid")

@@ -1,22 +1,25 @@
 from datetime import date, timedelta
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from apu.access import log_patient_access, log_patient_accesses
 from apu.models import User
 from apu.permissions import get_for_user_or_404, require_clinic_staff, role_required
+from apu.versioning import StaleRecord, carry_current, fingerprint
 from coordination import queries as coordination_queries
 from modules import queries, services
 from modules.forms import (
     AppointmentAttendanceForm,
     AppointmentForm,
     AttendanceTapForm,
+    CancelSessionForm,
     EndEnrolmentForm,
     EnrolForm,
     FormulationForm,
@@ -42,6 +45,30 @@ from referrals.pagination import paginate
 
 CLINIC = (User.Role.CLINICIAN, User.Role.ADMIN)
 CLINIC_AND_COORDINATORS = (*CLINIC, User.Role.COORDINATOR)
+
+# A stale save refused by a form that returns to its page rather than showing itself again:
+# what was chosen is not kept, so the message does not say it is.
+CHANGED_NOT_SAVED = gettext_lazy(
+    "Someone else changed this after you opened the page, so your change was not saved. "
+    "It is shown as saved now: check it and do it again if it is still right."
+)
+SESSION_CHANGED = gettext_lazy(
+    "The session was changed after you opened the page, so it is not cancelled. "
+    "Check its time and room below and cancel it again if it is still meant."
+)
+ATTENDANCE_CHANGED = gettext_lazy(
+    "Someone else recorded this participant's attendance after you opened the page. "
+    "It is shown as saved now: tap again to change it."
+)
+
+
+def _say_refused(request: HttpRequest, form, fields_message: str = "") -> None:
+    """Why a form that returns to its page was refused: the page was out of date (the
+    fingerprint missing or altered), its fields were wrong, or both."""
+    for error in form.non_field_errors():
+        messages.error(request, error)
+    if fields_message and set(form.errors) - {"seen", NON_FIELD_ERRORS}:
+        messages.error(request, fields_message)
 
 
 def _course(request: HttpRequest, pk: int) -> Course:
@@ -158,8 +185,13 @@ def enrolment_end(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             waiting = services.end_enrolment(
-                enrolment, by=request.user, ends_on=form.cleaned_data["ends_on"]
+                enrolment,
+                by=request.user,
+                ends_on=form.cleaned_data["ends_on"],
+                seen=form.cleaned_data["seen"],
             )
+        except StaleRecord:
+            messages.error(request, CHANGED_NOT_SAVED)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
@@ -169,7 +201,7 @@ def enrolment_end(request: HttpRequest, pk: int) -> HttpResponse:
                     request, _("A seat is free: offer it to the first on the waiting list.")
                 )
     else:
-        messages.error(request, _("Give the last day in the group as a date."))
+        _say_refused(request, form, _("Give the last day in the group as a date."))
     return redirect("course_detail", pk=enrolment.course_id)
 
 
@@ -181,14 +213,20 @@ def enrolment_switch(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.switch_group(
-                enrolment, form.cleaned_data["group"], by=request.user, on=form.cleaned_data["on"]
+                enrolment,
+                form.cleaned_data["group"],
+                by=request.user,
+                on=form.cleaned_data["on"],
+                seen=form.cleaned_data["seen"],
             )
+        except StaleRecord:
+            messages.error(request, CHANGED_NOT_SAVED)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
             messages.success(request, _("The patient has switched group."))
     else:
-        messages.error(request, _("Choose the new group and the date."))
+        _say_refused(request, form, _("Choose the new group and the date."))
     return redirect("course_detail", pk=enrolment.course_id)
 
 
@@ -304,15 +342,25 @@ def session_tap(request: HttpRequest, pk: int) -> HttpResponse:
     session = _session(pk)
     form = AttendanceTapForm(request.POST)
     if not form.is_valid():
-        return HttpResponse(_("Unknown attendance."), status=400)
+        # A tap without the record's fingerprint is told to reload the page (ShowsSeenErrors).
+        message = " ".join(form.non_field_errors()) or _("Unknown attendance.")
+        return HttpResponse(message, status=400)
     course = get_for_user_or_404(
         Course.objects.select_related("patient"), request.user, pk=form.cleaned_data["course"]
     )
     error = ""
     try:
         record = services.record_attendance(
-            session, course, by=request.user, status=form.cleaned_data["status"]
+            session,
+            course,
+            by=request.user,
+            status=form.cleaned_data["status"],
+            seen=form.cleaned_data["seen"],
         )
+    except StaleRecord as exc:
+        # The row shows the status saved now and carries its fingerprint for the next tap.
+        record = exc.current
+        error = str(ATTENDANCE_CHANGED)
     except ValidationError as exc:
         record = session.attendance.filter(course=course).first()
         error = " ".join(exc.messages)
@@ -336,8 +384,16 @@ def session_tap(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*CLINIC)
 def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     session = _session(pk)
-    services.cancel_session(session, by=request.user)
-    messages.success(request, _("The session is cancelled."))
+    form = CancelSessionForm(request.POST)
+    if not form.is_valid():
+        _say_refused(request, form)
+    else:
+        try:
+            services.cancel_session(session, by=request.user, seen=form.cleaned_data["seen"])
+        except StaleRecord:
+            messages.error(request, SESSION_CHANGED)
+        else:
+            messages.success(request, _("The session is cancelled."))
     return redirect("modules:group_detail", pk=session.group_id)
 
 
@@ -346,13 +402,27 @@ def session_move(request: HttpRequest, pk: int) -> HttpResponse:
     session = _session(pk)
     form = MoveSessionForm(
         request.POST or None,
-        initial={"starts_at": timezone.localtime(session.starts_at), "room": session.room},
+        initial={
+            "starts_at": timezone.localtime(session.starts_at),
+            "room": session.room,
+            "seen": fingerprint(session),
+        },
     )
     if request.method == "POST" and form.is_valid():
-        services.move_session(session, by=request.user, **form.cleaned_data)
-        messages.success(request, _("The session is moved."))
-        return redirect("modules:group_detail", pk=session.group_id)
-    return render(request, "modules/session_move.html", {"session": session, "form": form})
+        try:
+            services.move_session(session, by=request.user, **form.cleaned_data)
+        except StaleRecord as error:
+            if error.current is None:
+                raise Http404 from error
+            # Show the session as saved now; the form keeps the time and room typed.
+            session = error.current
+            form.add_error(None, error)
+            carry_current(form, error)
+        else:
+            messages.success(request, _("The session is moved."))
+            return redirect("modules:group_detail", pk=session.group_id)
+    context = {"session": session, "form": form}
+    return render(request, "modules/session_move.html", context, status=400 if form.errors else 200)
 
 
 # --- Appointments ----------------------------------------------------------------------------
@@ -391,12 +461,14 @@ def appointment_attendance(request: HttpRequest, pk: int) -> HttpResponse:
             services.record_appointment_attendance(
                 appointment, by=request.user, **form.cleaned_data
             )
+        except StaleRecord:
+            messages.error(request, CHANGED_NOT_SAVED)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
             messages.success(request, _("The attendance is saved."))
     else:
-        messages.error(request, _("Choose the attendance."))
+        _say_refused(request, form, _("Choose the attendance."))
     return redirect("course_detail", pk=appointment.course_id)
 
 

@@ -98,7 +98,6 @@ DECLARED: dict[str, list[Field]] = {
     "coordination:calendar_renew": [],
     "coordination:calendar_revoke": [],
     "modules:group_generate": [],
-    "modules:session_cancel": [],
     "modules:waiting_enrol": [],
 }
 

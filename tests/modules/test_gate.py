@@ -11,6 +11,7 @@ from django.utils import translation
 from django.utils.html import escape
 
 from apu.models import User
+from apu.versioning import ABSENT
 from coordination.services import AWAITING_INTAKE, discharge_course
 from modules import services
 from modules.models import Appointment, Attendance, Enrolment, Group, Session, WaitingListEntry
@@ -169,7 +170,7 @@ def test_the_attendance_tap_refuses_before_the_intake_meeting(client_for, clinic
     before = treatment_rows()
     client = client_for(clinician)
     url = reverse("modules:session_tap", args=[awaiting.session.pk])
-    data = {"course": awaiting.course.pk, "status": "attended"}
+    data = {"course": awaiting.course.pk, "status": "attended", "seen": ABSENT}
 
     partial = client.post(url, data, headers={"HX-Request": "true"})
     page = client.post(url, data, follow=True)

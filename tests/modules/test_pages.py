@@ -19,6 +19,7 @@ from django.utils.html import escape
 import modules.urls
 from apu.access import accesses_to
 from apu.models import AccessLog
+from apu.versioning import ABSENT, fingerprint
 from modules import services
 from modules.models import (
     Appointment,
@@ -93,6 +94,11 @@ def in_textarea(content: str, name: str) -> str:
 
 def course_url(course: Course) -> str:
     return reverse("course_detail", args=[course.pk])
+
+
+def seen_of(row) -> str:
+    """The fingerprint a page shows of ``row``: of the row as loaded, as the page loads it."""
+    return fingerprint(type(row).objects.get(pk=row.pk))
 
 
 @dataclass
@@ -198,7 +204,8 @@ def test_each_persona_reaches_only_what_their_role_and_municipality_allow(
     if persona != "anonymous":
         client.force_login(request.getfixturevalue(persona))
     url = reverse(name, args=world.pk_of(target))
-    data = {"course": world.course.pk, "status": "attended"} if name.endswith("tap") else {}
+    tap = {"course": world.course.pk, "status": "attended", "seen": ABSENT}
+    data = tap if name.endswith("tap") else {}
     before = snapshot()
 
     response = getattr(client, method)(url, data)
@@ -450,7 +457,9 @@ def test_leaving_a_group_offers_the_seat_to_the_first_waiting(
     services.enrol(new_course(clinician, name="Wanda Venter"), small, by=clinician, starts_on=today)
 
     response = client_for(clinician).post(
-        reverse("modules:enrolment_end", args=[seat.pk]), {"ends_on": today}, follow=True
+        reverse("modules:enrolment_end", args=[seat.pk]),
+        {"ends_on": today, "seen": seen_of(seat)},
+        follow=True,
     )
 
     seat.refresh_from_db()
@@ -480,7 +489,7 @@ def test_the_clinician_switches_group(client_for, clinician, world, today):
 
     response = client_for(clinician).post(
         reverse("modules:enrolment_switch", args=[world.enrolment.pk]),
-        {"group": other.pk, "on": today.isoformat()},
+        {"group": other.pk, "on": today.isoformat(), "seen": seen_of(world.enrolment)},
         follow=True,
     )
 
@@ -493,7 +502,10 @@ def test_the_clinician_switches_group(client_for, clinician, world, today):
 def test_the_clinician_cancels_a_session(client_for, clinician, world):
     assert world.session.status == Session.Status.PLANNED
 
-    client_for(clinician).post(reverse("modules:session_cancel", args=[world.session.pk]))
+    client_for(clinician).post(
+        reverse("modules:session_cancel", args=[world.session.pk]),
+        {"seen": seen_of(world.session)},
+    )
 
     world.session.refresh_from_db()
     assert world.session.status == Session.Status.CANCELLED
@@ -504,7 +516,7 @@ def test_the_clinician_moves_a_session_and_history_keeps_the_old_time(client_for
 
     response = client_for(clinician).post(
         reverse("modules:session_move", args=[world.session.pk]),
-        {"starts_at": "2026-03-17T13:00", "room": "Salen"},
+        {"starts_at": "2026-03-17T13:00", "room": "Salen", "seen": seen_of(world.session)},
     )
 
     assert response.status_code == 302
@@ -539,7 +551,7 @@ def test_a_missed_first_conversation_records_the_reason(client_for, clinician, w
 
     client_for(clinician).post(
         reverse("modules:appointment_attendance", args=[world.appointment.pk]),
-        {"status": "no_show", "no_show_reason": reason.pk},
+        {"status": "no_show", "no_show_reason": reason.pk, "seen": seen_of(world.appointment)},
     )
 
     world.appointment.refresh_from_db()
@@ -551,7 +563,7 @@ def test_a_reason_goes_with_a_no_show_only(client_for, clinician, world):
 
     response = client_for(clinician).post(
         reverse("modules:appointment_attendance", args=[world.appointment.pk]),
-        {"status": "attended", "no_show_reason": reason.pk},
+        {"status": "attended", "no_show_reason": reason.pk, "seen": seen_of(world.appointment)},
         follow=True,
     )
 
@@ -608,7 +620,7 @@ def test_the_hours_bar_moves_with_a_tap(client_for, clinician, world):
 
     client.post(
         reverse("modules:session_tap", args=[world.session.pk]),
-        {"course": world.course.pk, "status": "attended"},
+        {"course": world.course.pk, "status": "attended", "seen": ABSENT},
     )
 
     assert 'value="0.50"' in body(client.get(course_url(world.course)))
