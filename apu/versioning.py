@@ -12,6 +12,7 @@ this.
 
 import hashlib
 import json
+from datetime import UTC, datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -40,11 +41,19 @@ def fingerprint(instance: models.Model | None) -> str:
         return ABSENT
     derived = getattr(instance, "DERIVED_FIELDS", ())
     values = [
-        [field.attname, field.value_to_string(instance)]
+        [field.attname, _stored(field, instance)]
         for field in instance._meta.concrete_fields
         if field.name not in derived
     ]
     return hashlib.sha256(json.dumps(values, default=str).encode()).hexdigest()[:24]
+
+
+def _stored(field: models.Field, instance: models.Model):
+    """The value as the database holds it: a time in UTC, whichever zone the object has it in."""
+    value = field.value_from_object(instance)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).isoformat()
+    return field.value_to_string(instance)
 
 
 class StaleRecord(ValidationError):

@@ -38,6 +38,7 @@ from referrals.models import Course
 CLINIC_ONLY = _("Only clinic staff can do this.")
 GROUP_CLOSED = _("The group is closed for intake.")
 GROUP_ENDED = _("The group has ended.")
+SLOT_TAKEN = _("The group already has a session at that time. Choose another time.")
 ALREADY_ENROLLED = _("The patient is already in this group.")
 ALREADY_WAITING = _("The patient is already on this group's waiting list.")
 FULL_FOR_SWITCH = _("The new group is full: put the patient on its waiting list instead.")
@@ -133,6 +134,9 @@ def move_session(
     """Move a session to another time or room; history keeps the old ones."""
     _require_clinic(by)
     session = _lock(Session.objects.all(), session.pk, seen)
+    taken = Session.objects.filter(group_id=session.group_id, starts_at=starts_at)
+    if taken.exclude(pk=session.pk).exists():
+        raise ValidationError(SLOT_TAKEN, code="slot_taken")
     session.starts_at = starts_at
     session.room = room
     session.save(update_fields=["starts_at", "room"])

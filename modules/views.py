@@ -401,7 +401,7 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 def session_move(request: HttpRequest, pk: int) -> HttpResponse:
     session = _session(pk)
     form = MoveSessionForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         initial={
             "starts_at": timezone.localtime(session.starts_at),
             "room": session.room,
@@ -418,6 +418,8 @@ def session_move(request: HttpRequest, pk: int) -> HttpResponse:
             session = error.current
             form.add_error(None, error)
             carry_current(form, error)
+        except ValidationError as error:
+            form.add_error(None, error)
         else:
             messages.success(request, _("The session is moved."))
             return redirect("modules:group_detail", pk=session.group_id)

@@ -41,3 +41,18 @@ def test_a_save_from_an_older_fingerprint_is_refused_and_carries_the_current_one
     with transaction.atomic():
         assert lock_unchanged(Municipality.objects.all(), row.pk, refused.value.seen).pk == row.pk
         assert lock_unchanged(Municipality.objects.all(), row.pk, None).pk == row.pk
+
+
+def test_a_time_has_the_same_fingerprint_in_any_zone():
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from apu.models import AccessLog
+
+    utc = AccessLog(at=datetime(2026, 3, 16, 13, 0, tzinfo=UTC), what="x", object_id=1)
+    local = AccessLog(
+        at=datetime(2026, 3, 16, 14, 0, tzinfo=ZoneInfo("Europe/Copenhagen")), what="x", object_id=1
+    )
+    later = AccessLog(at=datetime(2026, 3, 16, 13, 1, tzinfo=UTC), what="x", object_id=1)
+
+    assert fingerprint(utc) == fingerprint(local) != fingerprint(later)

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from django import forms
 from django.db import connection
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.html import escape
 
 from apu.models import User
@@ -302,6 +303,35 @@ def test_a_stale_move_keeps_the_typed_time_and_room_and_shows_the_session_as_sav
     assert "16.03.2026 14:00" in content
     assert "Salen" in content
     assert seen_in(content, url) == fingerprint(Session.objects.get(pk=clinic.session.pk))
+
+
+def test_a_move_onto_the_groups_other_session_is_refused_with_a_message(
+    client_for, clinician, clinic
+):
+    other = new_session(clinic.group, starts_at=at(LAST_MONDAY, 15))
+    client = client_for(clinician)
+    url = reverse("modules:session_move", args=[clinic.session.pk])
+    before = Session.objects.get(pk=clinic.session.pk)
+    seen = seen_in(client.get(url).content.decode(), url)
+
+    local = timezone.localtime(other.starts_at).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(url, {"starts_at": local, "room": "Lokale 5", "seen": seen})
+
+    assert response.status_code == 400
+    assert says(response, services.SLOT_TAKEN)
+    assert fingerprint(Session.objects.get(pk=clinic.session.pk)) == fingerprint(before)
+
+
+def test_an_empty_post_to_the_move_form_is_refused_with_its_errors(client_for, clinician, clinic):
+    client = client_for(clinician)
+    url = reverse("modules:session_move", args=[clinic.session.pk])
+    before = fingerprint(Session.objects.get(pk=clinic.session.pk))
+
+    response = client.post(url, {})
+
+    assert response.status_code == 400
+    assert says(response, forms.Field.default_error_messages["required"])
+    assert fingerprint(Session.objects.get(pk=clinic.session.pk)) == before
 
 
 # --- Taps: another therapist's record is not overwritten -------------------------------------
