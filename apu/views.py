@@ -3,7 +3,7 @@ import sys
 
 import qrcode
 import qrcode.image.svg
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
@@ -145,8 +145,14 @@ def database_unavailable(request: HttpRequest) -> HttpResponse:
 
 @login_not_required
 def admin_login(request: HttpRequest) -> HttpResponse:
-    """The admin's login goes to the site's login (lock-out and two-factor apply there)."""
+    """The admin's login goes to the site's login (lock-out and two-factor apply there).
+
+    An admin already logged in (and, where it applies, past the second factor: the two-factor
+    middleware sees to that first) goes on to ``next`` if it is safe, or to the admin's index.
+    """
     if request.user.is_authenticated:
+        if admin.site.has_permission(request):
+            return redirect(_next_url(request, default="admin:index"))
         # Logged in but not staff: the admin is not for this role.
         raise PermissionDenied
     return redirect_to_login(request.GET.get("next", "/admin/"))

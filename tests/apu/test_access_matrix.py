@@ -210,15 +210,15 @@ SITE_POST: dict[str, Row] = {
 }
 
 # The admin's own pages; only the admin (staff) gets in, everyone else is sent to its login,
-# which refuses a logged-in user who is not staff (and, as it stands, the admin too).
+# which refuses a logged-in user who is not staff and sends the admin on to the admin's index.
 NOT_STAFF = (ADMIN_LOGIN,) * 4
 ADMIN_SITE: dict[str, tuple[Row, Row]] = {
     #                             GET                                POST
     # The site's login, then back to the admin's index.
-    "admin/login/":              ((TO_LOGIN_PAGE, 403, 403, 403, 403, 403),
-                                  (TO_LOGIN_PAGE, 403, 403, 403, 403, 403)),
-    "admin:login":               ((TO_LOGIN_PAGE, 403, 403, 403, 403, 403),
-                                  (TO_LOGIN_PAGE, 403, 403, 403, 403, 403)),
+    "admin/login/":              ((TO_LOGIN_PAGE, 403, 403, 403, 403, TO_ADMIN_INDEX),
+                                  (TO_LOGIN_PAGE, 403, 403, 403, 403, TO_ADMIN_INDEX)),
+    "admin:login":               ((TO_LOGIN_PAGE, 403, 403, 403, 403, TO_ADMIN_INDEX),
+                                  (TO_LOGIN_PAGE, 403, 403, 403, 403, TO_ADMIN_INDEX)),
     "admin:index":               ((ADMIN_LOGIN, *NOT_STAFF, 200),
                                   (ADMIN_LOGIN, *NOT_STAFF, 200)),
     "admin:logout":              ((ADMIN_LOGIN, *(TO_ADMIN_INDEX,) * 4, 405),
