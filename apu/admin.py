@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from apu import services
+from apu.admin_versioning import RefusesStaleSaves
 from apu.forms import UserChangeByAdminForm, UserCreationByAdminForm
 from apu.models import AccessLog, Municipality, User
 
@@ -14,7 +15,7 @@ admin.site.site_title = _("APU pathway")
 
 
 @admin.register(Municipality)
-class MunicipalityAdmin(SimpleHistoryAdmin):
+class MunicipalityAdmin(RefusesStaleSaves, SimpleHistoryAdmin):
     list_display = ["name", "code", "participating"]
     list_filter = ["participating"]
     list_editable = ["participating"]

@@ -3,6 +3,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from apu.admin_access import LogsPatientLooks
+from apu.admin_versioning import BumpsVersion, RefusesStaleInlineSaves, RefusesStaleSaves
 from coordination.models import Action, CalendarFeed, Discharge, Meeting
 from referrals.models import Course
 
@@ -23,14 +25,15 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ActionInline(admin.TabularInline):
+class ActionInline(RefusesStaleInlineSaves, admin.TabularInline):
     model = Action
     extra = 0
 
 
 @admin.register(Meeting)
-class MeetingAdmin(SimpleHistoryAdmin):
-    list_display = ["course", "kind", "due_date", "scheduled_at", "status", "municipality"]
+class MeetingAdmin(LogsPatientLooks, BumpsVersion, RefusesStaleSaves, SimpleHistoryAdmin):
+    patient_path = "course__patient"
+    list_display = ["course", "kind", "due_date", "scheduled_at", "status", "patient_municipality"]
     list_filter = ["kind", "status", OverdueFilter, "course__patient__municipality"]
     list_select_related = ["course__patient__municipality"]
     search_fields = ["course__patient__name", "=course__patient__cpr", "place"]
@@ -42,27 +45,24 @@ class MeetingAdmin(SimpleHistoryAdmin):
     show_full_result_count = False
 
     @admin.display(description=_("municipality"), ordering="course__patient__municipality__name")
-    def municipality(self, obj):
+    def patient_municipality(self, obj):
+        # Not named "municipality": a model field of that name (the database's copy) would be
+        # shown instead, one query a row.
         return obj.course.patient.municipality
 
     def get_queryset(self, request):
         return super().get_queryset(request).for_user(request.user)
-
-    def save_model(self, request, obj, form, change):
-        # An admin edit is an edit too: forms open elsewhere must see the new version.
-        if change:
-            obj.version += 1
-        super().save_model(request, obj, form, change)
 
     def has_delete_permission(self, request, obj=None):
         return False
 
 
 @admin.register(Action)
-class ActionAdmin(SimpleHistoryAdmin):
+class ActionAdmin(LogsPatientLooks, RefusesStaleSaves, SimpleHistoryAdmin):
+    patient_path = "meeting__course__patient"
     list_display = ["what", "responsible", "person", "due_date", "done", "meeting"]
     list_filter = ["responsible", "done", "meeting__course__patient__municipality"]
-    list_select_related = ["meeting"]
+    list_select_related = ["meeting__course__patient"]
     search_fields = ["what", "person"]
     raw_id_fields = ["meeting"]
 
@@ -73,9 +73,11 @@ class ActionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Discharge)
-class DischargeAdmin(SimpleHistoryAdmin):
+class DischargeAdmin(LogsPatientLooks, RefusesStaleSaves, SimpleHistoryAdmin):
+    patient_path = "course__patient"
     list_display = ["course", "date", "kind"]
     list_filter = ["kind"]
+    list_select_related = ["course__patient"]
     raw_id_fields = ["course", "recorded_by"]
 
     def get_queryset(self, request):

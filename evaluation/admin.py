@@ -1,12 +1,14 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from apu.admin_access import LogsPatientLooks
+from apu.admin_versioning import RefusesStaleSaves
 from evaluation.models import Answer, ImprovementNote, ItemLabel, Measurement, ResearchConsent
 from referrals.models import Course, Patient
 
 
 @admin.register(ItemLabel)
-class ItemLabelAdmin(SimpleHistoryAdmin):
+class ItemLabelAdmin(RefusesStaleSaves, SimpleHistoryAdmin):
     """Short labels, and the place to load an instrument's official wording as data."""
 
     list_display = ["instrument", "number", "label_da", "label_en"]
@@ -32,7 +34,8 @@ class AnswerInline(admin.TabularInline):
 
 
 @admin.register(Measurement)
-class MeasurementAdmin(SimpleHistoryAdmin):
+class MeasurementAdmin(LogsPatientLooks, RefusesStaleSaves, SimpleHistoryAdmin):
+    patient_path = "course__patient"
     list_display = ["course", "instrument", "point", "answered_on", "total", "band"]
     list_filter = ["instrument", "point", "band"]
     list_select_related = ["course__patient"]
@@ -52,9 +55,11 @@ class MeasurementAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ResearchConsent)
-class ResearchConsentAdmin(SimpleHistoryAdmin):
+class ResearchConsentAdmin(LogsPatientLooks, RefusesStaleSaves, SimpleHistoryAdmin):
+    patient_path = "patient"
     list_display = ["patient", "given_on", "scope", "withdrawn_on"]
     list_filter = ["scope", "withdrawn_on"]
+    list_select_related = ["patient"]
     raw_id_fields = ["patient", "recorded_by"]
 
     def get_queryset(self, request):
@@ -67,7 +72,7 @@ class ResearchConsentAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ImprovementNote)
-class ImprovementNoteAdmin(SimpleHistoryAdmin):
+class ImprovementNoteAdmin(RefusesStaleSaves, SimpleHistoryAdmin):
     list_display = ["date", "title", "created_by"]
     search_fields = ["title", "description"]
     raw_id_fields = ["created_by"]

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from apu.admin_access import LogsPatientLooks
+from apu.admin_versioning import BumpsVersion, RefusesStaleSaves
 from modules.models import (
     Appointment,
     Attendance,
@@ -26,7 +28,7 @@ class CourseReachMixin:
 
 
 @admin.register(Module)
-class ModuleAdmin(SimpleHistoryAdmin):
+class ModuleAdmin(RefusesStaleSaves, SimpleHistoryAdmin):
     list_display = [
         "name",
         "category",
@@ -41,7 +43,7 @@ class ModuleAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Group)
-class GroupAdmin(SimpleHistoryAdmin):
+class GroupAdmin(RefusesStaleSaves, SimpleHistoryAdmin):
     list_display = [
         "name",
         "module",
@@ -59,7 +61,7 @@ class GroupAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Session)
-class SessionAdmin(SimpleHistoryAdmin):
+class SessionAdmin(RefusesStaleSaves, SimpleHistoryAdmin):
     list_display = ["group", "starts_at", "room", "status"]
     list_filter = ["status", "group"]
     date_hierarchy = "starts_at"
@@ -67,7 +69,8 @@ class SessionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Enrolment)
-class EnrolmentAdmin(CourseReachMixin, SimpleHistoryAdmin):
+class EnrolmentAdmin(LogsPatientLooks, RefusesStaleSaves, CourseReachMixin, SimpleHistoryAdmin):
+    patient_path = "course__patient"
     list_display = ["course", "group", "starts_on", "ends_on"]
     list_filter = ["group"]
     raw_id_fields = ["course", "created_by"]
@@ -75,14 +78,17 @@ class EnrolmentAdmin(CourseReachMixin, SimpleHistoryAdmin):
 
 
 @admin.register(WaitingListEntry)
-class WaitingListAdmin(CourseReachMixin, SimpleHistoryAdmin):
+class WaitingListAdmin(LogsPatientLooks, RefusesStaleSaves, CourseReachMixin, SimpleHistoryAdmin):
+    patient_path = "course__patient"
     list_display = ["group", "course", "added_at", "status"]
     list_filter = ["status", "group"]
+    list_select_related = ["group", "course__patient"]
     raw_id_fields = ["course"]
 
 
 @admin.register(Attendance)
-class AttendanceAdmin(CourseReachMixin, SimpleHistoryAdmin):
+class AttendanceAdmin(LogsPatientLooks, RefusesStaleSaves, CourseReachMixin, SimpleHistoryAdmin):
+    patient_path = "course__patient"
     list_display = ["session", "course", "status", "recorded_at"]
     list_filter = ["status"]
     raw_id_fields = ["session", "course", "recorded_by"]
@@ -91,23 +97,28 @@ class AttendanceAdmin(CourseReachMixin, SimpleHistoryAdmin):
 
 
 @admin.register(NoShowReason)
-class NoShowReasonAdmin(SimpleHistoryAdmin):
+class NoShowReasonAdmin(RefusesStaleSaves, SimpleHistoryAdmin):
     list_display = ["name", "active"]
     list_editable = ["active"]
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(CourseReachMixin, SimpleHistoryAdmin):
+class AppointmentAdmin(LogsPatientLooks, RefusesStaleSaves, CourseReachMixin, SimpleHistoryAdmin):
+    patient_path = "course__patient"
     list_display = ["course", "clinician", "starts_at", "kind", "attendance", "no_show_reason"]
     list_filter = ["kind", "attendance", "no_show_reason"]
     raw_id_fields = ["course", "clinician", "created_by"]
     date_hierarchy = "starts_at"
-    list_select_related = ["course__patient", "clinician"]
+    list_select_related = ["course__patient", "clinician", "no_show_reason"]
 
 
 @admin.register(CaseFormulation)
-class CaseFormulationAdmin(CourseReachMixin, SimpleHistoryAdmin):
+class CaseFormulationAdmin(
+    LogsPatientLooks, BumpsVersion, RefusesStaleSaves, CourseReachMixin, SimpleHistoryAdmin
+):
+    patient_path = "course__patient"
     list_display = ["course", "version", "updated_at"]
+    list_select_related = ["course__patient"]
     raw_id_fields = ["course", "updated_by"]
 
     def get_queryset(self, request):
@@ -117,7 +128,11 @@ class CaseFormulationAdmin(CourseReachMixin, SimpleHistoryAdmin):
 
 
 @admin.register(TreatmentPlan)
-class TreatmentPlanAdmin(CourseReachMixin, SimpleHistoryAdmin):
+class TreatmentPlanAdmin(
+    LogsPatientLooks, BumpsVersion, RefusesStaleSaves, CourseReachMixin, SimpleHistoryAdmin
+):
+    patient_path = "course__patient"
     list_display = ["course", "intensity", "version", "updated_at"]
     list_filter = ["intensity"]
+    list_select_related = ["course__patient"]
     raw_id_fields = ["course", "updated_by"]

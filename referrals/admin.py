@@ -7,7 +7,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from apu.access import log_patient_access
+from apu.admin_access import LogsPatientLooks
+from apu.admin_versioning import RefusesStaleInlineSaves, RefusesStaleSaves
 from referrals.models import (
     CodeRule,
     Course,
@@ -40,7 +41,7 @@ class ReadOnlyAdminMixin:
 
 
 @admin.register(Patient)
-class PatientAdmin(ForUserAdminMixin, SimpleHistoryAdmin):
+class PatientAdmin(LogsPatientLooks, RefusesStaleSaves, ForUserAdminMixin, SimpleHistoryAdmin):
     list_display = ["name", "cpr_masked", "municipality", "birth_date", "sex"]
     list_filter = ["municipality", "sex"]
     list_select_related = ["municipality"]
@@ -61,22 +62,16 @@ class PatientAdmin(ForUserAdminMixin, SimpleHistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        response = super().change_view(request, object_id, form_url, extra_context)
-        patient = self.get_queryset(request).filter(pk=object_id).first()
-        if patient is not None:
-            log_patient_access(request, patient, what="admin: patient")
-        return response
 
-
-class ReferralDiagnosisInline(admin.TabularInline):
+class ReferralDiagnosisInline(RefusesStaleInlineSaves, admin.TabularInline):
     model = ReferralDiagnosis
     extra = 0
     autocomplete_fields = ["code"]
 
 
 @admin.register(Referral)
-class ReferralAdmin(ForUserAdminMixin, SimpleHistoryAdmin):
+class ReferralAdmin(LogsPatientLooks, RefusesStaleSaves, ForUserAdminMixin, SimpleHistoryAdmin):
+    patient_path = "patient"
     list_display = ["patient", "first_contact", "received", "referrer_kind", "status"]
     list_filter = ["status", "referrer_kind", "patient__municipality", "substitution_treatment"]
     list_select_related = ["patient"]
@@ -89,22 +84,15 @@ class ReferralAdmin(ForUserAdminMixin, SimpleHistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        response = super().change_view(request, object_id, form_url, extra_context)
-        referral = self.get_queryset(request).select_related("patient").filter(pk=object_id).first()
-        if referral is not None:
-            log_patient_access(request, referral.patient, what="admin: referral")
-        return response
-
 
 @admin.register(DiagnosisCode)
-class DiagnosisCodeAdmin(SimpleHistoryAdmin):
+class DiagnosisCodeAdmin(RefusesStaleSaves, SimpleHistoryAdmin):
     list_display = ["code", "title_da", "title_en"]
     search_fields = ["code", "title_da", "title_en"]
 
 
 @admin.register(CodeRule)
-class CodeRuleAdmin(SimpleHistoryAdmin):
+class CodeRuleAdmin(RefusesStaleSaves, SimpleHistoryAdmin):
     list_display = ["code", "category", "note", "active"]
     list_filter = ["category", "active"]
     list_editable = ["active"]
@@ -119,7 +107,8 @@ class ScreeningCriterionInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Screening)
-class ScreeningAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ScreeningAdmin(LogsPatientLooks, ReadOnlyAdminMixin, admin.ModelAdmin):
+    patient_path = "referral__patient"
     list_display = ["referral", "screened_at", "screened_by", "outcome"]
     list_filter = ["outcome", "mental_severity", "substance_severity"]
     list_select_related = ["referral", "screened_by"]
@@ -134,7 +123,8 @@ class ScreeningAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Decision)
-class DecisionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class DecisionAdmin(LogsPatientLooks, ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    patient_path = "referral__patient"
     list_display = ["referral", "kind", "decided_by", "decided_at", "overrides_screening"]
     list_filter = ["kind", "overrides_screening"]
     list_select_related = ["referral", "decided_by"]
@@ -148,7 +138,8 @@ class DecisionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Course)
-class CourseAdmin(ForUserAdminMixin, SimpleHistoryAdmin):
+class CourseAdmin(LogsPatientLooks, RefusesStaleSaves, ForUserAdminMixin, SimpleHistoryAdmin):
+    patient_path = "patient"
     list_display = ["patient", "start", "planned_end", "status", "intake_meeting_due"]
     list_filter = ["status", "patient__municipality"]
     list_select_related = ["patient"]
