@@ -28,3 +28,15 @@ document.addEventListener("change", function (event) {
     }
   }
 });
+
+// A refused htmx save (400) answers with the row as saved now and the reason; htmx drops
+// error answers unless told otherwise, so forms that send such rows opt in: data-swap-refusal.
+document.addEventListener("htmx:beforeSwap", function (event) {
+  var detail = event.detail;
+  // The element that sent the request (detail.elt is the swap target here).
+  var source = (detail.requestConfig && detail.requestConfig.elt) || detail.elt;
+  if (detail.xhr.status === 400 && source && source.closest && source.closest("[data-swap-refusal]")) {
+    detail.shouldSwap = true;
+    detail.isError = false;
+  }
+});

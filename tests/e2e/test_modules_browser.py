@@ -103,3 +103,37 @@ def test_clinician_marks_todays_attendance_and_the_hours_bar_moves(page, klinik,
     assert after == 0.5  # two hours, two therapists, normed group of eight
     expect(page.locator("#norm-hours")).to_have_attribute("value", "0.50")
     screenshot(page, "modules-course-after")
+
+
+def test_a_tap_refused_as_stale_shows_the_saved_status_and_the_next_tap_goes_through(
+    page, klinik, todays_session
+):
+    from modules import services
+
+    session, courses = todays_session
+    course = courses[0]
+    log_in(page, klinik.username)
+    page.goto(reverse("modules:session_attendance", args=[session.pk]))
+    row = f"#participant-{course.pk}"
+    expect(page.locator(f"{row} button.tap-attended")).to_have_attribute("aria-pressed", "false")
+    # A colleague records a no-show after this page was shown.
+    services.record_attendance(session, course, by=klinik, status=AttendanceStatus.NO_SHOW)
+
+    page.evaluate("window.marker = 1")
+    page.locator(f"{row} button.tap-attended").click()
+
+    # The row is swapped in place with the colleague's record and the reason.
+    expect(page.locator(f"{row} [role=alert]")).to_be_visible()
+    expect(page.locator(f"{row} button.tap-no_show")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator(f"{row} button.tap-attended")).to_have_attribute("aria-pressed", "false")
+    assert page.evaluate("window.marker") == 1
+    assert Attendance.objects.get(session=session, course=course).status == AttendanceStatus.NO_SHOW
+    screenshot(page, "modules-attendance-stale-tap")
+
+    # Having seen it, the clinician taps again: the row now carries the saved record.
+    page.locator(f"{row} button.tap-attended").click()
+    expect(page.locator(f"{row} button.tap-attended")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator(f"{row} [role=alert]")).to_have_count(0)
+    assert (
+        Attendance.objects.get(session=session, course=course).status == AttendanceStatus.ATTENDED
+    )
