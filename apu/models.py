@@ -142,3 +142,63 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.user}: {self.what}"
+
+    @property
+    def what_shown(self) -> str:
+        """``what`` in the reader's language: the log keeps one English key per page."""
+        if self.what in SEEN_PAGES:
+            return str(SEEN_PAGES[self.what])
+        if self.what.startswith(ADMIN_SEEN):
+            return _admin_page_shown(self.what.removeprefix(ADMIN_SEEN))
+        return self.what
+
+
+# The pages that log a look (``log_patient_access(..., what=...)``), as the access report
+# names them; a key not here is shown as it was logged.
+SEEN_PAGES = {
+    "access report": _("the access report"),
+    "case formulation": _("case formulation"),
+    "coordination meeting": _("coordination meeting"),
+    "coordination meeting minutes": _("minutes of a coordination meeting"),
+    "coordination meeting outcome": _("outcome of a coordination meeting"),
+    "course": _("course"),
+    "group": _("group"),
+    "measurement worklist": _("list of measurements due"),
+    "meeting worklist": _("list of coordination meetings"),
+    "patient": _("patient"),
+    "referral form preview": _("referral form, before it was saved"),
+    "referral worklist": _("list of referrals"),
+    "referral": _("referral"),
+    "rejection letter": _("rejection letter"),
+    "research consent": _("research consent"),
+    "research export": _("research export (pseudonymised)"),
+    "session attendance": _("attendance at a group session"),
+    "today": _("today's sessions and follow-up"),
+    "treatment plan": _("treatment plan"),
+}
+# The admin logs "admin: <the model's English name> [list|history|delete]".
+ADMIN_SEEN = "admin: "
+ADMIN_VIEWS = {
+    "list": _("administration, list of %(records)s"),
+    "history": _("administration, history of a %(record)s"),
+    "delete": _("administration, deleting a %(record)s"),
+    "": _("administration, %(record)s"),
+}
+
+
+def _admin_page_shown(rest: str) -> str:
+    from django.apps import apps
+    from django.utils import translation
+
+    name, _space, view = rest.rpartition(" ")
+    if view not in ADMIN_VIEWS or not name:
+        name, view = rest, ""
+    with translation.override("en"):
+        models_by_name = {str(m._meta.verbose_name): m._meta for m in apps.get_models()}
+    opts = models_by_name.get(name)
+    if opts is None:
+        return rest
+    return str(ADMIN_VIEWS[view]) % {
+        "record": opts.verbose_name,
+        "records": opts.verbose_name_plural,
+    }

@@ -155,3 +155,45 @@ def test_the_access_log_list_costs_the_same_queries_for_1_or_20_rows(
         response = client.get(CHANGELIST)
 
     assert len(response.context["cl"].result_list) == rows
+
+
+def _logged_whats() -> set[str]:
+    """Every ``what="..."`` the code logs a look with."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    found = set()
+    for app in ("apu", "coordination", "evaluation", "modules", "referrals"):
+        for path in (root / app).rglob("*.py"):
+            found |= set(re.findall(r'what="([^"]+)"', path.read_text()))
+    return found
+
+
+def test_the_access_report_names_every_page_that_logs_a_look():
+    from apu.models import SEEN_PAGES
+
+    whats = _logged_whats()
+
+    assert len(whats) >= 15
+    assert whats - set(SEEN_PAGES) == set()
+
+
+@pytest.mark.parametrize(
+    ("what", "danish"),
+    [
+        ("referral worklist", "liste over henvisninger"),
+        ("admin: referral list", "administration, liste over henvisninger"),
+        ("admin: patient history", "administration, historik for en patient"),
+        ("admin: patient", "administration, patient"),
+        ("admin: no such model list", "no such model list"),
+        ("something new", "something new"),
+    ],
+)
+def test_what_was_seen_is_shown_in_the_readers_language(what, danish):
+    from django.utils import translation
+
+    from apu.models import AccessLog
+
+    with translation.override("da"):
+        assert AccessLog(what=what).what_shown == danish

@@ -196,10 +196,11 @@ def test_the_report_lists_every_look_newest_first_with_who_role_and_what(
 
     assert response.status_code == 200
     assert rows(response) == [
-        ("02.03.2026 09:00", "Karen Kliniker", CLINICIAN, "access report"),
+        # What was seen, in the reader's language (the log keeps English keys).
+        ("02.03.2026 09:00", "Karen Kliniker", CLINICIAN, "opslagsrapporten"),
         ("01.03.2026 09:15", "Nina Sygeplejerske", CLINICIAN, "patient"),
-        ("27.02.2026 09:00", "Carl Koordinator", COORDINATOR_OF_BALLERUP, "coordination meeting"),
-        ("01.07.2025 12:30", "Nina Sygeplejerske", CLINICIAN, "referral"),
+        ("27.02.2026 09:00", "Carl Koordinator", COORDINATOR_OF_BALLERUP, "koordinerende møde"),
+        ("01.07.2025 12:30", "Nina Sygeplejerske", CLINICIAN, "henvisning"),
     ]
     assert "someone else" not in body(response)
     assert "Gunnar Gladsaxe" not in body(response)
@@ -269,7 +270,7 @@ def test_the_screen_shows_fifty_looks_a_page(client_for, clinician, nurse, balle
     second = client.get(report_url(ballerup_patient, page=2))
 
     assert ACCESS_REPORT_PAGE_SIZE == 50
-    assert [row[3] for row in rows(first)] == ["access report"] + [
+    assert [row[3] for row in rows(first)] == ["opslagsrapporten"] + [
         f"look {n}" for n in range(1, 50)
     ]
     # The second visit logged one more look, so the list has moved on by one.
@@ -299,7 +300,7 @@ def test_the_print_shows_every_look_of_the_last_12_months_on_one_page(
 
     shown_looks = [row[3] for row in rows(response)]
     # From 2 March 2025 to today: looks 1 to 365 days back, and this one.
-    assert shown_looks == ["access report"] + [f"look {n}" for n in range(1, 366)]
+    assert shown_looks == ["opslagsrapporten"] + [f"look {n}" for n in range(1, 366)]
     assert 'rel="next"' not in body(response)
     assert "data-print" in body(response)
 
