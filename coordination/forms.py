@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from apu.models import User
+from apu.versioning import SeenField, ShowsSeenErrors
 from coordination.models import Action, Discharge, Meeting
 from coordination.services import ActionInput
 from referrals.forms import DateInput
@@ -169,9 +170,11 @@ ActionFormSet = forms.formset_factory(ActionForm, extra=3, max_num=20, validate_
 ACTION_DONE_OR_NOT = _("Mark the action done or not done.")
 
 
-class ActionDoneForm(forms.Form):
-    """The tick on an agreed action: done ("1") or not done ("0"), nothing else."""
+class ActionDoneForm(ShowsSeenErrors, forms.Form):
+    """The tick on an agreed action: done ("1") or not done ("0"), nothing else, from the row
+    as it was shown (``seen``)."""
 
+    seen = SeenField()
     done = forms.TypedChoiceField(
         choices=[("1", "1"), ("0", "0")],
         coerce=lambda value: value == "1",
@@ -183,7 +186,8 @@ class ExtraMeetingForm(forms.Form):
     due_date = forms.DateField(label=_("Due"), widget=DateInput())
 
 
-class DischargeForm(forms.Form):
+class DischargeForm(ShowsSeenErrors, forms.Form):
+    seen = SeenField()
     date = forms.DateField(label=_("Discharge date"), widget=DateInput())
     kind = forms.ChoiceField(
         label=_("Kind"), choices=Discharge.Kind.choices, widget=forms.RadioSelect

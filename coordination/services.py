@@ -14,6 +14,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from apu.models import User
+from apu.versioning import ensure_unchanged
 from coordination.deadlines import discharge_meeting_due, midpoint_meeting_due
 from coordination.models import Action, CalendarFeed, Discharge, Meeting, new_feed_token
 from referrals.models import Course, Decision, Referral
@@ -81,9 +82,14 @@ def plan_meetings(course: Course) -> list[Meeting]:
 
 
 @transaction.atomic
-def decide_and_plan(referral: Referral, *, by: User, kind: str, reason: str = "") -> Decision:
-    """Decide a referral; an acceptance opens the course and plans its three meetings."""
-    decision = decide_referral(referral, by=by, kind=kind, reason=reason)
+def decide_and_plan(
+    referral: Referral, *, by: User, kind: str, reason: str = "", seen: str | None = None
+) -> Decision:
+    """Decide a referral; an acceptance opens the course and plans its three meetings.
+
+    ``seen``: the referral as the form showed it (see ``decide_referral``).
+    """
+    decision = decide_referral(referral, by=by, kind=kind, reason=reason, seen=seen)
     if decision.kind == Decision.Kind.ACCEPT:
         plan_meetings(Course.objects.get(referral_id=referral.pk))
     return decision
@@ -253,11 +259,16 @@ def record_outcome(
 
 
 @transaction.atomic
-def set_action_done(action: Action, *, by: User, done: bool) -> Action:
-    """Tick an agreed action off (or back on)."""
+def set_action_done(action: Action, *, by: User, done: bool, seen: str | None = None) -> Action:
+    """Tick an agreed action off (or back on).
+
+    ``seen`` is the action's fingerprint as the row showed it (apu.versioning): a tick from a
+    row changed since is refused. None skips the check (demo data, commands).
+    """
     action = Action.objects.select_for_update().select_related("meeting__course").get(pk=action.pk)
     if action.meeting.course.status == Course.Status.DISCHARGED:
         raise ValidationError(CLOSED_COURSE, code="closed")
+    ensure_unchanged(action, seen)
     action.done = done
     action.save(update_fields=["done"])
     return action
@@ -275,13 +286,22 @@ def discharge_course(
     kind: str,
     reason: str = "",
     meeting_not_held_reason: str = "",
+    seen: str | None = None,
 ) -> Discharge:
-    """End the course after the discharge meeting (or say why it was not held)."""
+    """End the course after the discharge meeting (or say why it was not held).
+
+    ``seen`` is the course's fingerprint as the form showed it (apu.versioning): a course
+    changed since (its planned end moved, its intake held) is refused, so the discharge is
+    decided on the course as it is. None skips the check (demo data, commands).
+    """
     if not by.is_clinic_staff:
         raise PermissionDenied(CLINIC_ONLY)
+    # Locked until the discharge is saved, so the check against what the form saw holds.
     course = Course.objects.select_for_update().get(pk=course.pk)
+    # Discharged first: "save again" would be no advice for a course already ended.
     if course.status == Course.Status.DISCHARGED:
         raise ValidationError(ALREADY_DISCHARGED, code="discharged")
+    ensure_unchanged(course, seen)
     if date < course.start:
         raise ValidationError(
             {"date": ValidationError(DISCHARGE_BEFORE_START, code="before_start")}

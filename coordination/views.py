@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from apu.access import log_patient_access, log_patient_accesses
 from apu.models import Municipality, User
 from apu.permissions import get_for_user_or_404, require_clinic_staff, role_required
+from apu.versioning import StaleRecord, carry_current
 from coordination import calendar, queries, services
 from coordination.forms import (
     ACTION_DONE_OR_NOT,
@@ -24,8 +25,9 @@ from coordination.forms import (
 )
 from coordination.models import Action, CalendarFeed, Meeting
 from referrals import queries as referral_queries
+from referrals import services as referral_services
 from referrals.forms import DecisionForm
-from referrals.models import Course, Referral
+from referrals.models import Course, Decision, Referral
 from referrals.pagination import paginate
 from referrals.views import render_referral_detail
 
@@ -41,25 +43,35 @@ def decide_referral(request: HttpRequest, pk: int) -> HttpResponse:
     referral = get_for_user_or_404(Referral.objects.all(), request.user, pk=pk)
     require_clinic_staff(request.user)
     form = DecisionForm(request.POST)
-    if form.is_valid():
-        try:
+    try:
+        # A decided referral's page shows no decision form, so the form's own errors would be
+        # shown nowhere: say that it is decided whatever was posted.
+        referral_services.ensure_open(referral)
+        if form.is_valid():
             decision = services.decide_and_plan(referral, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            if decision.kind == decision.Kind.ACCEPT:
-                messages.success(
-                    request,
-                    _("The referral is accepted, the course is open and its meetings are planned."),
-                )
-                return redirect("course_detail", pk=referral.course.pk)
-            if decision.kind == decision.Kind.REJECT:
-                messages.success(request, _("The referral is rejected. Print the letter below."))
-                return redirect("referrals:referral_letter", pk=referral.pk)
-            messages.success(request, _("The referral is withdrawn."))
-            return redirect("referrals:referral_detail", pk=referral.pk)
+            return _decided(request, referral, decision)
+    except StaleRecord as error:
+        form.add_error(None, error)
+        carry_current(form, error)
+    except ValidationError as error:
+        form.add_error(None, error)
     # Show the referral page again with the form and its errors; nothing was saved.
     return render_referral_detail(request, referral.pk, decision_form=form, status=400)
+
+
+def _decided(request: HttpRequest, referral: Referral, decision: Decision) -> HttpResponse:
+    """Where each decision leads: the new course, the rejection letter, or the referral."""
+    if decision.kind == Decision.Kind.ACCEPT:
+        messages.success(
+            request,
+            _("The referral is accepted, the course is open and its meetings are planned."),
+        )
+        return redirect("course_detail", pk=referral.course.pk)
+    if decision.kind == Decision.Kind.REJECT:
+        messages.success(request, _("The referral is rejected. Print the letter below."))
+        return redirect("referrals:referral_letter", pk=referral.pk)
+    messages.success(request, _("The referral is withdrawn."))
+    return redirect("referrals:referral_detail", pk=referral.pk)
 
 
 # Each list of a worklist pages on its own, under its own query parameter.
@@ -209,16 +221,30 @@ def action_done(request: HttpRequest, pk: int) -> HttpResponse:
     action = _action(request, pk)
     form = ActionDoneForm(request.POST)
     if not form.is_valid():
-        if request.htmx:
-            return HttpResponse(ACTION_DONE_OR_NOT, status=400)
-        messages.error(request, ACTION_DONE_OR_NOT)
-        return redirect("coordination:meeting_detail", pk=action.meeting_id)
+        # The fingerprint's own error says nothing to a person: ShowsSeenErrors says it.
+        refusals = [*form.errors.get("done", []), *form.non_field_errors()]
+        return _action_refused(request, action, refusals or [ACTION_DONE_OR_NOT])
     try:
-        action = services.set_action_done(action, by=request.user, done=form.cleaned_data["done"])
+        action = services.set_action_done(action, by=request.user, **form.cleaned_data)
+    except StaleRecord as error:
+        # The row as saved now, with its fingerprint: a tick after looking at it goes through.
+        return _action_refused(request, error.current, error.messages)
     except ValidationError as error:
-        return HttpResponse(" ".join(error.messages), status=400)
+        return _action_refused(request, action, error.messages)
     if request.htmx:
         return render(request, "coordination/meeting_detail.html#action-row", {"action": action})
+    return redirect("coordination:meeting_detail", pk=action.meeting_id)
+
+
+def _action_refused(request: HttpRequest, action: Action, refusals: list[str]) -> HttpResponse:
+    """A refused tick: for htmx the row as saved now with the reason (400), otherwise the
+    meeting page with the reason above it."""
+    refusals = list(dict.fromkeys(str(message) for message in refusals))
+    if request.htmx:
+        context = {"action": action, "error": " ".join(refusals)}
+        return render(request, "coordination/meeting_detail.html#action-row", context, status=400)
+    for message in refusals:
+        messages.error(request, message)
     return redirect("coordination:meeting_detail", pk=action.meeting_id)
 
 
@@ -341,6 +367,11 @@ def discharge(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.discharge_course(course, by=request.user, **form.cleaned_data)
+        except StaleRecord as error:
+            form.add_error(None, error)
+            carry_current(form, error)
+            # Shown as saved now, as the form now carries it.
+            course = error.current
         except ValidationError as error:
             form.add_error(None, error)
         except PermissionDenied:

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apu.models import Municipality, User
+from apu.versioning import SeenField, ShowsSeenErrors
 from referrals.cpr import parse_cpr
 from referrals.models import Decision, Referral, Screening, Severity
 from referrals.services import PatientDetails, check_dates, normalize_codes
@@ -165,9 +166,10 @@ class ReferralForm(forms.Form):
         }
 
 
-class ScreeningForm(forms.Form):
+class ScreeningForm(ShowsSeenErrors, forms.Form):
     """The clinician records the quadrant-model axes and screens again."""
 
+    seen = SeenField()
     mental_severity = forms.ChoiceField(
         label=_("Severity of the mental disorder"),
         choices=Severity.choices,
@@ -178,7 +180,10 @@ class ScreeningForm(forms.Form):
     )
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(ShowsSeenErrors, forms.Form):
+    """Accept, reject or withdraw the referral as the page showed it."""
+
+    seen = SeenField()
     kind = forms.ChoiceField(
         label=_("Decision"), choices=Decision.Kind.choices, widget=forms.RadioSelect
     )

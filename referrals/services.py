@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apu.models import Municipality, User
+from apu.versioning import ensure_unchanged
 from referrals.cpr import parse_cpr
 from referrals.deadlines import intake_meeting_due
 from referrals.icd10 import normalize_code
@@ -218,23 +219,40 @@ def register_referral(
     return referral
 
 
+def ensure_open(referral: Referral) -> None:
+    """Refuse to screen or decide a referral that is already decided."""
+    if not referral.is_open:
+        raise ValidationError(
+            NOT_OPEN, code="not_open", params={"status": referral.get_status_display()}
+        )
+
+
 @transaction.atomic
 def screen_referral(
-    referral: Referral, *, by: User, mental_severity: str, substance_severity: str
+    referral: Referral,
+    *,
+    by: User,
+    mental_severity: str,
+    substance_severity: str,
+    seen: str | None = None,
 ) -> Screening:
-    """Screen an open referral again with the current code lists, and record the axes."""
+    """Screen an open referral again with the current code lists, and record the axes.
+
+    ``seen`` is the referral's fingerprint as the form showed it (apu.versioning): screened
+    or decided since, the save is refused. None skips the check (demo data, commands).
+    """
     if not by.is_clinic_staff:
         raise PermissionDenied(CLINIC_ONLY)
-    # Lock the referral: a screening and a decision must not interleave.
+    # Lock the referral: a screening and a decision must not interleave, and what the form
+    # saw must still be the row when the screening is saved.
     referral = (
         Referral.objects.select_for_update()
         .select_related("patient__municipality")
         .get(pk=referral.pk)
     )
-    if not referral.is_open:
-        raise ValidationError(
-            NOT_OPEN, code="not_open", params={"status": referral.get_status_display()}
-        )
+    # Decided first: "save again" would be no advice for a referral that takes no screening.
+    ensure_open(referral)
+    ensure_unchanged(referral, seen)
     screening = _store_screening(
         referral, by=by, mental_severity=mental_severity, substance_severity=substance_severity
     )
@@ -252,19 +270,21 @@ def _overrides(kind: str, outcome: str) -> bool:
 
 
 @transaction.atomic
-def decide_referral(referral: Referral, *, by: User, kind: str, reason: str = "") -> Decision:
+def decide_referral(
+    referral: Referral, *, by: User, kind: str, reason: str = "", seen: str | None = None
+) -> Decision:
     """Accept, reject or withdraw an open referral; accepting opens the patient's course.
 
     The referral row is locked first, so of two clinicians deciding at the same moment
-    exactly one succeeds and the other is told the referral is already decided.
+    exactly one succeeds and the other is told the referral is already decided; a decision
+    from a form opened before the referral was screened again (``seen``, its fingerprint as
+    the form showed it) is refused, since it was made on a screening no longer current.
     """
     if not by.is_clinic_staff:
         raise PermissionDenied(CLINIC_ONLY)
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
-    if not referral.is_open:
-        raise ValidationError(
-            NOT_OPEN, code="not_open", params={"status": referral.get_status_display()}
-        )
+    ensure_open(referral)
+    ensure_unchanged(referral, seen)
     screening = referral.screenings.order_by("-screened_at", "-pk").first()
     if kind == Decision.Kind.ACCEPT and referral.status != Referral.Status.SCREENED:
         raise ValidationError(NOT_SCREENED, code="not_screened")

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from apu.access import access_period, accesses_in, log_patient_access, log_patient_accesses
 from apu.models import User
 from apu.permissions import get_for_user_or_404, require_clinic_staff, role_required
+from apu.versioning import StaleRecord, carry_current
 from referrals import queries, services
 from referrals.forms import DecisionForm, ReferralFilter, ReferralForm, ScreeningForm
 from referrals.models import DiagnosisCode, Patient, Referral
@@ -142,14 +143,19 @@ def referral_screen(request: HttpRequest, pk: int) -> HttpResponse:
     referral = get_for_user_or_404(queries.referral_for_detail(request.user), request.user, pk=pk)
     require_clinic_staff(request.user)
     form = ScreeningForm(request.POST)
-    if form.is_valid():
-        try:
+    try:
+        # A decided referral's page shows no screening form, so the form's own errors would
+        # be shown nowhere: say that it is decided whatever was posted.
+        services.ensure_open(referral)
+        if form.is_valid():
             services.screen_referral(referral, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
             messages.success(request, _("The referral has been screened."))
             return redirect("referrals:referral_detail", pk=referral.pk)
+    except StaleRecord as error:
+        form.add_error(None, error)
+        carry_current(form, error)
+    except ValidationError as error:
+        form.add_error(None, error)
     return render_referral_detail(request, referral.pk, screening_form=form, status=400)
 
 

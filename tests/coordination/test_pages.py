@@ -32,6 +32,7 @@ from tests.coordination.factories import (
     register,
     schedule,
 )
+from tests.referrals.page_factories import seen_now
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("without_two_factor")]
 
@@ -149,7 +150,7 @@ TARGETS = {
     "course_detail": lambda w: [w.course.pk],
 }
 POST_DATA = {
-    "decide_referral": lambda w: {"kind": "accept", "reason": ""},
+    "decide_referral": lambda w: {"kind": "accept", "reason": "", "seen": seen_now(w.referral)},
     "meeting_schedule": lambda w: {
         "version": w.intake.version,
         "scheduled_at": "2025-12-10T09:00",
@@ -157,9 +158,10 @@ POST_DATA = {
         "place": "Rusmiddelcentret",
     },
     "meeting_outcome": lambda w: outcome_post(w.intake.version, "Aftalt.", (("Ringe", "region"),)),
-    "action_done": lambda w: {"done": "1"},
+    "action_done": lambda w: {"done": "1", "seen": seen_now(w.action)},
     "extra_meeting": lambda w: {"due_date": (TODAY + timedelta(days=20)).isoformat()},
     "discharge": lambda w: {
+        "seen": seen_now(w.course),
         "date": TODAY.isoformat(),
         "kind": "other",
         "reason": "",
@@ -370,7 +372,12 @@ def test_a_discharged_course_refuses_an_outcome_on_the_page(client_for, clinicia
     client = client_for(clinician)
     client.post(
         reverse("coordination:discharge", args=[ballerup_course.pk]),
-        {"date": TODAY.isoformat(), "kind": "other", "meeting_not_held_reason": "Flyttet."},
+        {
+            "seen": seen_now(ballerup_course),
+            "date": TODAY.isoformat(),
+            "kind": "other",
+            "meeting_not_held_reason": "Flyttet.",
+        },
     )
     intake = meeting_of(ballerup_course)
     assert intake.status == Meeting.Status.CANCELLED
@@ -394,7 +401,8 @@ def action_row(world) -> Action:
 
 def test_ticking_an_action_done_goes_back_to_the_meeting(client_for, clinician, action_row):
     response = client_for(clinician).post(
-        reverse("coordination:action_done", args=[action_row.pk]), {"done": "1"}
+        reverse("coordination:action_done", args=[action_row.pk]),
+        {"done": "1", "seen": seen_now(action_row)},
     )
 
     assert response.status_code == 302
@@ -410,7 +418,9 @@ def test_ticking_an_action_with_htmx_returns_just_the_row(
     client = client_for(coordinator_ballerup)
     url = reverse("coordination:action_done", args=[action_row.pk])
 
-    response = client.post(url, {"done": "1"}, headers={"HX-Request": "true"})
+    response = client.post(
+        url, {"done": "1", "seen": seen_now(action_row)}, headers={"HX-Request": "true"}
+    )
 
     assert response.status_code == 200
     row = response.content.decode().strip()
@@ -422,8 +432,12 @@ def test_ticking_an_action_with_htmx_returns_just_the_row(
     assert '<input type="hidden" name="done" value="0">' in row
     assert Action.objects.get(pk=action_row.pk).done is True
 
-    # Ticked back on, the row offers "mark done" again.
-    row = client.post(url, {"done": "0"}, headers={"HX-Request": "true"}).content.decode()
+    # Ticked back on from the row just swapped in (its fingerprint), it offers "mark done" again.
+    seen = re.search(r'name="seen" value="(\w+)"', row).group(1)
+    assert seen == seen_now(action_row)
+    row = client.post(
+        url, {"done": "0", "seen": seen}, headers={"HX-Request": "true"}
+    ).content.decode()
     assert 'aria-pressed="false"' in row
     assert shown("Mark done") in row
     assert Action.objects.get(pk=action_row.pk).done is False
@@ -471,7 +485,7 @@ def test_accepting_on_the_referral_page_opens_the_course_with_three_meetings(
 
     response = client_for(clinician).post(
         reverse("coordination:decide_referral", args=[referral.pk]),
-        {"kind": "accept", "reason": ""},
+        {"kind": "accept", "reason": "", "seen": seen_now(referral)},
     )
 
     course = Course.objects.get(referral=referral)
@@ -491,7 +505,11 @@ def test_rejecting_on_the_referral_page_leads_to_the_letter(client_for, clinicia
 
     response = client_for(clinician).post(
         reverse("coordination:decide_referral", args=[referral.pk]),
-        {"kind": "reject", "reason": "Ingen aktuel rusmiddelproblematik."},
+        {
+            "kind": "reject",
+            "reason": "Ingen aktuel rusmiddelproblematik.",
+            "seen": seen_now(referral),
+        },
     )
 
     assert response.status_code == 302
@@ -506,7 +524,8 @@ def test_a_refused_decision_shows_the_referral_again_and_saves_nothing(client_fo
     before = snapshot()
 
     response = client_for(clinician).post(
-        reverse("coordination:decide_referral", args=[referral.pk]), {"kind": "reject"}
+        reverse("coordination:decide_referral", args=[referral.pk]),
+        {"kind": "reject", "seen": seen_now(referral)},
     )
 
     assert response.status_code == 400
@@ -519,13 +538,17 @@ def test_discharge_page_ends_the_course(client_for, clinician, ballerup_course):
     url = reverse("coordination:discharge", args=[ballerup_course.pk])
     assert client.get(url).status_code == 200
 
-    refused = client.post(url, {"date": TODAY.isoformat(), "kind": "dropped_out", "reason": ""})
+    seen = seen_now(ballerup_course)
+    refused = client.post(
+        url, {"seen": seen, "date": TODAY.isoformat(), "kind": "dropped_out", "reason": ""}
+    )
     assert shown(DISCHARGE_MEETING_FIRST) in refused.content.decode()
     assert not Discharge.objects.exists()
 
     response = client.post(
         url,
         {
+            "seen": seen,
             "date": TODAY.isoformat(),
             "kind": "dropped_out",
             "reason": "Ønskede at stoppe.",

@@ -3,9 +3,11 @@
 import itertools
 from datetime import date, timedelta
 
+from django.db import models
 from django.utils import timezone
 
 from apu.models import User
+from apu.versioning import fingerprint
 from referrals import services
 from referrals.cpr import modulus11_ok
 from referrals.models import Decision, Referral
@@ -81,3 +83,9 @@ def accept(referral: Referral, by: User) -> Referral:
 def reject(referral: Referral, by: User, reason: str = "Not in municipal treatment.") -> Referral:
     services.decide_referral(referral, by=by, kind=Decision.Kind.REJECT, reason=reason)
     return Referral.objects.select_related("patient").get(pk=referral.pk)
+
+
+def seen_now(row: models.Model) -> str:
+    """The fingerprint (``seen``) a page opened now carries for ``row``: a form posting it
+    saves; one posting an older fingerprint is refused as stale (apu.versioning)."""
+    return fingerprint(type(row).objects.get(pk=row.pk))

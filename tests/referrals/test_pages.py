@@ -24,6 +24,7 @@ from tests.referrals.page_factories import (
     days_ago,
     register,
     reject,
+    seen_now,
     valid_cpr,
 )
 
@@ -915,7 +916,7 @@ def test_clinician_records_the_axes_and_the_referral_is_screened(client_for, cli
 
     response = client_for(clinician).post(
         reverse("referrals:referral_screen", args=[referral.pk]),
-        {"mental_severity": "lower", "substance_severity": "higher"},
+        {"mental_severity": "lower", "substance_severity": "higher", "seen": seen_now(referral)},
     )
 
     assert response.status_code == 302
@@ -932,7 +933,8 @@ def test_screening_without_the_axes_answers_400_and_changes_nothing(client_for, 
     referral = register(clinician, axes=None)
 
     response = client_for(clinician).post(
-        reverse("referrals:referral_screen", args=[referral.pk]), {"mental_severity": "lower"}
+        reverse("referrals:referral_screen", args=[referral.pk]),
+        {"mental_severity": "lower", "seen": seen_now(referral)},
     )
 
     assert response.status_code == 400
@@ -963,7 +965,9 @@ def test_accepting_opens_the_course_and_shows_it(client_for, clinician, ballerup
     assert not Course.objects.exists()
     client = client_for(clinician)
 
-    response = client.post(decide_url(ballerup_referral.pk), {"kind": "accept"})
+    response = client.post(
+        decide_url(ballerup_referral.pk), {"kind": "accept", "seen": seen_now(ballerup_referral)}
+    )
 
     course = Course.objects.get()
     assert response.status_code == 302
@@ -982,7 +986,11 @@ def test_rejecting_leads_to_the_letter_with_failed_criteria_and_reason(client_fo
 
     response = client.post(
         decide_url(referral.pk),
-        {"kind": "reject", "reason": "Needs treatment at the rusmiddelcenter first."},
+        {
+            "kind": "reject",
+            "reason": "Needs treatment at the rusmiddelcenter first.",
+            "seen": seen_now(referral),
+        },
     )
 
     assert response.status_code == 302
@@ -1023,7 +1031,9 @@ def test_rejecting_without_a_reason_answers_400_and_changes_nothing(
     referral = register(clinician, in_municipal_substance_treatment=municipal)
     assert referral.status == Referral.Status.SCREENED
 
-    response = client_for(clinician).post(decide_url(referral.pk), {"kind": "reject"})
+    response = client_for(clinician).post(
+        decide_url(referral.pk), {"kind": "reject", "seen": seen_now(referral)}
+    )
 
     assert response.status_code == 400
     assert shown(message, **params) in body(response)
@@ -1035,7 +1045,9 @@ def test_rejecting_without_a_reason_answers_400_and_changes_nothing(
 def test_accepting_before_the_axes_are_recorded_answers_400(client_for, clinician):
     referral = register(clinician, axes=None)
 
-    response = client_for(clinician).post(decide_url(referral.pk), {"kind": "accept"})
+    response = client_for(clinician).post(
+        decide_url(referral.pk), {"kind": "accept", "seen": seen_now(referral)}
+    )
 
     assert response.status_code == 400
     assert shown(services.NOT_SCREENED) in body(response)
