@@ -95,11 +95,13 @@ class SeenField(forms.CharField):
 
 class ShowsSeenErrors:
     """A hidden field's error is not shown on the page: say a missing or altered
-    fingerprint above the form instead."""
+    fingerprint (or version, for forms that carry one) above the form instead."""
+
+    hidden_check_fields = ("seen", "version")
 
     def clean(self):
         cleaned = super().clean()
-        if "seen" in self.errors:
+        if any(name in self.errors for name in self.hidden_check_fields):
             self.add_error(None, FORM_OUT_OF_DATE)
         return cleaned
 

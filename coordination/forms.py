@@ -21,23 +21,7 @@ class DateTimeInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
-FORM_OUT_OF_DATE = _(
-    "The form is incomplete or out of date. Open the page again and make your changes once more."
-)
-
-
-class ShowsVersionErrors:
-    """For a form that carries the version it was opened on in a hidden field: the page shows
-    no hidden field's error, so a version missing or altered is said above the form."""
-
-    def clean(self):
-        cleaned = super().clean()
-        if "version" in self.errors:
-            self.add_error(None, FORM_OUT_OF_DATE)
-        return cleaned
-
-
-class ScheduleForm(ShowsVersionErrors, forms.Form):
+class ScheduleForm(ShowsSeenErrors, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     scheduled_at = forms.DateTimeField(label=_("Time"), widget=DateTimeInput())
     duration_minutes = forms.IntegerField(
@@ -46,7 +30,7 @@ class ScheduleForm(ShowsVersionErrors, forms.Form):
     place = forms.CharField(label=_("Place"), max_length=200)
 
 
-class OutcomeForm(ShowsVersionErrors, forms.Form):
+class OutcomeForm(ShowsSeenErrors, forms.Form):
     """What happened at the meeting; usable on a tablet during the meeting."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apu.models import User
 from apu.versioning import SeenField, ShowsSeenErrors
-from coordination.forms import DateTimeInput, ShowsVersionErrors
+from coordination.forms import DateTimeInput
 from modules.models import Appointment, AttendanceStatus, Group, Module, NoShowReason, TreatmentPlan
 from referrals.forms import DateInput
 
@@ -70,7 +70,7 @@ class AttendanceTapForm(ShowsSeenErrors, forms.Form):
     status = forms.ChoiceField(choices=AttendanceStatus.choices)
 
 
-class FormulationForm(ShowsVersionErrors, forms.Form):
+class FormulationForm(ShowsSeenErrors, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
     situations = forms.CharField(
         label=_("Difficult situations"),
@@ -104,7 +104,7 @@ class FormulationForm(ShowsVersionErrors, forms.Form):
     )
 
 
-class PlanForm(ShowsVersionErrors, forms.Form):
+class PlanForm(ShowsSeenErrors, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
     modules = forms.ModelMultipleChoiceField(
         label=_("Modules chosen with the patient"),

@@ -42,7 +42,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from apu.services import TWO_FACTOR_REQUIRED
-from coordination.forms import ACTION_DONE_OR_NOT, FORM_OUT_OF_DATE
+from apu.versioning import FORM_OUT_OF_DATE
+from coordination.forms import ACTION_DONE_OR_NOT
 from coordination.models import Meeting
 from evaluation.research_views import NO_CONSENT_ACTION
 from tests.apu.form_fuzzing import (
