@@ -4,7 +4,7 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 register = template.Library()
 
@@ -41,6 +41,22 @@ def deadline(due: date | None, today: date | None = None):
         due.strftime("%d.%m.%Y"),
         _("week %(week)s") % {"week": week},
     )
+
+
+# The newest screening's outcome as a badge (worklist rows and the screening panel).
+OUTCOME_BADGES = {
+    "eligible": ("ok", gettext_lazy("Eligible")),
+    "ineligible": ("danger", gettext_lazy("Not eligible")),
+    "review": ("warn", gettext_lazy("Needs review")),
+}
+
+
+@register.simple_tag
+def outcome_badge(outcome: str | None):
+    if outcome not in OUTCOME_BADGES:
+        return "–"
+    level, label = OUTCOME_BADGES[outcome]
+    return format_html('<span class="badge badge-{}">{}</span>', level, label)
 
 
 @register.filter

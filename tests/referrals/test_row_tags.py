@@ -1,4 +1,5 @@
-"""The deadline shown on every worklist row: countdown, colour, date and ISO week."""
+"""The tags on every worklist row: the deadline (countdown, colour, date, ISO week) and
+the screening outcome badge."""
 
 from datetime import date
 
@@ -36,3 +37,19 @@ def test_the_deadline_shows_countdown_level_date_and_week(due, level, text, week
 
 def test_no_deadline_is_a_dash():
     assert shown(None) == "–"
+
+
+@pytest.mark.parametrize(
+    ("outcome", "expected"),
+    [
+        ("eligible", '<span class="badge badge-ok">Kan optages</span>'),
+        ("ineligible", '<span class="badge badge-danger">Kan ikke optages</span>'),
+        ("review", '<span class="badge badge-warn">Skal vurderes</span>'),
+        (None, "–"),
+        ("", "–"),
+    ],
+)
+def test_the_screening_outcome_badge(outcome, expected):
+    template = Template("{% load referrals_tags %}{% outcome_badge outcome %}")
+    with translation.override("da"):
+        assert template.render(Context({"outcome": outcome})) == expected
