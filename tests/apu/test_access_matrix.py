@@ -187,7 +187,7 @@ SITE_POST: dict[str, Row] = {
     "modules:session_attendance":      (LOGIN, 200, 403, 403, 403, 200),
     "modules:session_tap":             (LOGIN, 400, 403, 403, 403, 400),
     "modules:session_cancel":          (LOGIN, TO_GROUP, 403, 403, 403, TO_GROUP),
-    "modules:session_move":            (LOGIN, 200, 403, 403, 403, 200),
+    "modules:session_move":            (LOGIN, 400, 403, 403, 403, 400),  # an empty form
     "modules:course_enrol":            (LOGIN, TO_COURSE, 403, 404, 403, TO_COURSE),
     "modules:appointment_new":         (LOGIN, 200, 403, 404, 403, 200),
     "modules:formulation_edit":        (LOGIN, 200, 403, 404, 403, 200),

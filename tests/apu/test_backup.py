@@ -73,7 +73,8 @@ def run_python(*args: str, database: str) -> subprocess.CompletedProcess:
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        # Seeding the demo takes about a minute alone; the whole suite runs beside it.
+        timeout=600,
         check=False,
     )
 
