@@ -5,6 +5,7 @@ may see them, the coordinator of Gladsaxe may not); one Gladsaxe course gives th
 coordinator a list of their own. Built through the services, as the clinic builds it.
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -289,3 +290,28 @@ def build() -> AccessData:
     }
     assert course.patient.municipality.code == "151"  # Ballerup, the own coordinator's
     return AccessData(users=users, values=values, rows=rows, sessions=sessions, forbidden=forbidden)
+
+
+@contextmanager
+def built_for_module(django_db_blocker):
+    """The clinic, built once for a test module inside a transaction that is rolled back
+    after it; each test runs in a savepoint inside it, so no request sees another's change."""
+    import time_machine
+    from django.db import transaction
+    from django.test import override_settings
+
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            with (
+                time_machine.travel(NOW, tick=False),
+                override_settings(
+                    PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
+                ),
+            ):
+                data = build()
+            yield data
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)

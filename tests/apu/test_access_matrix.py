@@ -22,17 +22,16 @@ from http.cookies import SimpleCookie
 from urllib.parse import urlsplit
 
 import pytest
-import time_machine
 from django.conf import settings as django_settings
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, transaction
-from django.test import Client, override_settings
+from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import Resolver404, resolve, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
-from tests.access_data import FORMULATION_WORDS, NOW, PERSONAS, AccessData, build
+from tests.access_data import FORMULATION_WORDS, NOW, PERSONAS, AccessData, built_for_module
 from tests.apu.test_anonymous_redirect import PAGES, login_redirect_for
 from tests.apu.test_hardening import real_path, real_value, writes_besides_the_session
 
@@ -384,21 +383,8 @@ def expected(label: str, persona: str, method: str):
 def clinic(django_db_setup, django_db_blocker) -> AccessData:
     """The clinic of tests/access_data.py, in a transaction rolled back after the module;
     each test runs in a savepoint inside it, so what one request changes the next never sees."""
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            with (
-                time_machine.travel(NOW, tick=False),
-                override_settings(
-                    PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
-                ),
-            ):
-                data = build()
-            yield data
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with built_for_module(django_db_blocker) as data:
+        yield data
 
 
 @pytest.fixture(autouse=True)

@@ -10,12 +10,11 @@ from datetime import timedelta
 from http.cookies import SimpleCookie
 
 import pytest
-import time_machine
 from django.conf import settings as django_settings
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, transaction
-from django.test import Client, override_settings
+from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -29,7 +28,7 @@ from evaluation.services import record_measurement
 from modules import services as module_services
 from modules.models import Appointment
 from referrals.models import Patient
-from tests.access_data import LAST_MONDAY, NOW, AccessData, build
+from tests.access_data import LAST_MONDAY, NOW, AccessData, built_for_module
 from tests.coordination.factories import schedule
 from tests.modules.factories import at, attended, enrolled, new_course, new_group, new_session
 
@@ -41,21 +40,8 @@ SESSION_COOKIE = django_settings.SESSION_COOKIE_NAME
 @pytest.fixture(scope="module")
 def clinic(django_db_setup, django_db_blocker) -> AccessData:
     """The clinic in a transaction rolled back after the module; each test in a savepoint."""
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            with (
-                time_machine.travel(NOW, tick=False),
-                override_settings(
-                    PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
-                ),
-            ):
-                data = build()
-            yield data
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with built_for_module(django_db_blocker) as data:
+        yield data
 
 
 @pytest.fixture(autouse=True)

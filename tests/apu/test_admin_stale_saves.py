@@ -12,11 +12,9 @@ from datetime import date
 from http.cookies import SimpleCookie
 
 import pytest
-import time_machine
 from django.conf import settings as django_settings
 from django.contrib import admin
-from django.db import transaction
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.translation import override as language
@@ -25,7 +23,7 @@ from apu.admin_versioning import DIFFERS_NOW, RefusesStaleSaves
 from apu.versioning import FORM_OUT_OF_DATE, STALE_RECORD, fingerprint
 from coordination.models import Action
 from evaluation.models import ImprovementNote
-from tests.access_data import NOW, AccessData, build
+from tests.access_data import NOW, AccessData, built_for_module
 from tests.apu.form_fuzzing import forms_of
 
 pytestmark = pytest.mark.django_db
@@ -36,21 +34,8 @@ SESSION_COOKIE = django_settings.SESSION_COOKIE_NAME
 @pytest.fixture(scope="module")
 def clinic(django_db_setup, django_db_blocker) -> AccessData:
     """The clinic in a transaction rolled back after the module; each test in a savepoint."""
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            with (
-                time_machine.travel(NOW, tick=False),
-                override_settings(
-                    PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
-                ),
-            ):
-                data = build()
-            yield data
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with built_for_module(django_db_blocker) as data:
+        yield data
 
 
 @pytest.fixture(autouse=True)
