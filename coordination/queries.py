@@ -94,7 +94,10 @@ def meeting_for_detail(user: User) -> QuerySet[Meeting]:
 
 
 def course_meetings(course: Course) -> QuerySet[Meeting]:
-    return course.meetings.order_by("due_date", "pk").prefetch_related("actions")
+    """The course's meetings as its page lists them and draws them on the timeline."""
+    return course.meetings.order_by("due_date", "pk").only(
+        "course_id", "kind", "due_date", "scheduled_at", "status"
+    )
 
 
 def feed_meetings(user: User) -> QuerySet[Meeting]:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from apu.models import User
-from evaluation.instruments import INSTRUMENTS
+from evaluation.instruments import BAND_LABELS, INSTRUMENTS
 from referrals.models import Course, within_reach
 
 INSTRUMENT_CHOICES = [(code, code) for code in INSTRUMENTS]
@@ -114,6 +114,11 @@ class Measurement(models.Model):
     @property
     def item9_positive(self) -> bool:
         return "item9_positive" in self.flags
+
+    @property
+    def band_label(self) -> str:
+        """The band in the reader's language (the band's key when it has no label)."""
+        return str(BAND_LABELS.get(self.band, self.band))
 
 
 class Answer(models.Model):

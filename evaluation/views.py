@@ -13,7 +13,7 @@ from evaluation import dashboard as dashboard_data
 from evaluation import queries, services
 from evaluation.dashboard import DashboardFilterForm
 from evaluation.forms import ImprovementNoteForm, MeasurementForm
-from evaluation.instruments import BAND_LABELS, INSTRUMENTS
+from evaluation.instruments import INSTRUMENTS
 from evaluation.models import ImprovementNote
 from modules.views import course_context, get_course
 from referrals.pagination import paginate
@@ -34,7 +34,6 @@ def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = course_context(request, course)
     context["charts"] = queries.course_charts(course) if request.user.is_clinic_staff else []
     context["instruments"] = list(INSTRUMENTS)
-    context["band_labels"] = BAND_LABELS
     return render(request, "evaluation/course_detail.html", context)
 
 

@@ -1,7 +1,7 @@
 """Reads for treatment pages: hours, follow-up flags, the attendance page, the day."""
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -31,6 +31,8 @@ class Hours:
     used: Decimal
     received: Decimal
     projected: Decimal | None
+    # Group sessions held, by the patient's attendance status (every status, 0 when none).
+    attendance: dict[str, int] = field(default_factory=dict)
 
     @property
     def share(self) -> Decimal:
@@ -64,8 +66,15 @@ def hours_by_course(course_ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]
     """
     used: dict[int, Decimal] = defaultdict(Decimal)
     received: dict[int, Decimal] = defaultdict(Decimal)
-    seats = Attendance.objects.filter(
-        course_id__in=course_ids, session__status=Session.Status.PLANNED, status__in=CHARGED
+    _charge_seats(_seats(course_ids, status__in=CHARGED), used, received)
+    _charge_appointments(course_ids, used, received)
+    return {course_id: (used[course_id], received[course_id]) for course_id in course_ids}
+
+
+def _seats(course_ids: list[int], **status) -> QuerySet:
+    """The courses' seats at group sessions that took place, with what charging them needs."""
+    return Attendance.objects.filter(
+        course_id__in=course_ids, session__status=Session.Status.PLANNED, **status
     ).values_list(
         "course_id",
         "status",
@@ -73,13 +82,21 @@ def hours_by_course(course_ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]
         "session__therapist_count",
         "session__normed_group_size",
     )
+
+
+def _charge_seats(seats, used: dict, received: dict) -> None:
     for course_id, status, minutes, therapists, size in seats:
+        if status not in CHARGED:
+            continue
         duration = timedelta(minutes=minutes)
         used[course_id] += norm_hours(
             duration=duration, therapists=therapists, normed_group_size=size
         )
         if status == AttendanceStatus.ATTENDED:
             received[course_id] += hours_of(duration)
+
+
+def _charge_appointments(course_ids: list[int], used: dict, received: dict) -> None:
     appointments = Appointment.objects.filter(
         course_id__in=course_ids, attendance__in=CHARGED
     ).values_list("course_id", "attendance", "duration_minutes")
@@ -87,20 +104,33 @@ def hours_by_course(course_ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]
         used[course_id] += hours_of(timedelta(minutes=minutes))
         if status == AttendanceStatus.ATTENDED:
             received[course_id] += hours_of(timedelta(minutes=minutes))
-    return {course_id: (used[course_id], received[course_id]) for course_id in course_ids}
 
 
 def course_hours(course: Course, *, today: date | None = None) -> Hours:
     """Norm hours used and treatment hours received, with a projection to the planned end
-    at the current pace (two queries)."""
+    at the current pace, and the patient's attendance at group sessions (two queries)."""
     today = today or timezone.localdate()
-    used, received = hours_by_course([course.pk])[course.pk]
+    seats = list(_seats([course.pk]))
+    used: dict[int, Decimal] = defaultdict(Decimal)
+    received: dict[int, Decimal] = defaultdict(Decimal)
+    _charge_seats(seats, used, received)
+    attendance = dict.fromkeys(AttendanceStatus.values, 0)
+    for _course_id, status, *_session in seats:
+        attendance[status] += 1
+    _charge_appointments([course.pk], used, received)
+    used, received = used[course.pk], received[course.pk]
     elapsed = (min(today, course.planned_end) - course.start).days
     total = (course.planned_end - course.start).days
     projected = None
     if elapsed > 0 and total > 0 and course.status != Course.Status.DISCHARGED:
         projected = used * Decimal(total) / Decimal(elapsed)
-    return Hours(budget=course.norm_hour_budget, used=used, received=received, projected=projected)
+    return Hours(
+        budget=course.norm_hour_budget,
+        used=used,
+        received=received,
+        projected=projected,
+        attendance=attendance,
+    )
 
 
 def follow_up_courses(user: User, *, today: date | None = None) -> QuerySet[Course]:
@@ -224,14 +254,3 @@ def groups_with_seats() -> QuerySet[Group]:
         )
         .order_by("weekday", "start_time", "name", "pk")
     )
-
-
-def attendance_summary(course: Course) -> dict:
-    """How many group sessions the patient attended, missed with notice, did not show for."""
-    counts = dict(
-        Attendance.objects.filter(course=course, session__status=Session.Status.PLANNED)
-        .values_list("status")
-        .annotate(n=Count("pk"))
-        .values_list("status", "n")
-    )
-    return {status: counts.get(status, 0) for status in AttendanceStatus.values}

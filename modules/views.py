@@ -99,7 +99,8 @@ def _offered_groups(request: HttpRequest, course: Course, plan: TreatmentPlan | 
             plan_modules=[module.pk for module in plan.modules.all()] if plan else [],
             search=search,
         )
-        offered = list(groups[: queries.OFFERED_GROUPS + 1])
+        shown = groups.select_related(None).only("name", "weekday", "start_time", "module_id")
+        offered = list(shown[: queries.OFFERED_GROUPS + 1])
     return {
         "offered_groups": offered[: queries.OFFERED_GROUPS],
         "more_groups": len(offered) > queries.OFFERED_GROUPS,
@@ -123,7 +124,6 @@ def course_context(request: HttpRequest, course: Course) -> dict:
         "appointments": course.appointments.select_related("clinician", "no_show_reason").order_by(
             "-starts_at"
         ),
-        "attendance_summary": queries.attendance_summary(course),
         "is_clinic": is_clinic,
         # The case formulation is clinical: never fetched for a coordinator.
         "formulation": CaseFormulation.objects.filter(course=course).first() if is_clinic else None,

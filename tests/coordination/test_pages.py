@@ -911,22 +911,21 @@ def test_meeting_detail_runs_a_fixed_number_of_queries(
 #   3. the user's confirmed TOTP devices
 #   4. the course with patient, municipality and referral joined
 #   5. inserting the access-log row
-#   6. the course's meetings
-#   7. their actions (prefetched)
-#   8. the treatment plan
-#   9-10. the norm hours: group attendance, individual appointments
-#   11. the attendance summary
-#   12. the case formulation (clinic only)
-#   13. the outcome measurements for the charts (clinic only)
-#   14. the group enrolments
-#   15. the groups open for enrolment (the course is in treatment)
-#   16. the individual appointments
-#   17-19. saving the session: savepoint, update, release
-COURSE_DETAIL_QUERIES = 19
+#   6. the course's meetings (the page shows no actions, so none are fetched)
+#   7. the treatment plan
+#   8-9. the norm hours and the attendance summary: group attendance, individual
+#      appointments
+#   10. the case formulation (clinic only)
+#   11. the outcome measurements for the charts (clinic only)
+#   12. the group enrolments
+#   13. the groups open for enrolment (the course is in treatment)
+#   14. the individual appointments
+#   15-17. saving the session: savepoint, update, release
+COURSE_DETAIL_QUERIES = 17
 # A coordinator's course page leaves out the case formulation, the outcome charts and the
-# enrolment form's groups (12, 13 and 15 above), and adds the coordinator's municipality
+# enrolment form's groups (10, 11 and 13 above), and adds the coordinator's municipality
 # (named in the page header).
-COORDINATOR_COURSE_DETAIL_QUERIES = 17
+COORDINATOR_COURSE_DETAIL_QUERIES = 15
 
 
 @pytest.mark.parametrize("rows", [pytest.param(1, id="1-row"), pytest.param(20, id="20-rows")])

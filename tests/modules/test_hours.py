@@ -157,6 +157,40 @@ def test_hours_already_charged_keep_the_session_norm_when_the_group_changes(
 
 
 @pytest.mark.parametrize(
+    "statuses,cancelled,expected",
+    [
+        pytest.param([], 0, {}, id="no-sessions"),
+        pytest.param(["attended"], 0, {"attended": 1}, id="one-attended"),
+        pytest.param(
+            ["attended", "no_show", "absent_notice", "attended"],
+            0,
+            {"attended": 2, "no_show": 1, "absent_notice": 1},
+            id="each-status-counted",
+        ),
+        pytest.param(["attended", "no_show"], 1, {"no_show": 1}, id="cancelled-session-left-out"),
+        pytest.param(["cancelled_by_clinic"], 0, {"cancelled_by_clinic": 1}, id="clinic-cancel"),
+    ],
+)
+def test_the_attendance_summary_counts_the_held_sessions_by_status(
+    clinician, ballerup_course, group, statuses, cancelled, expected
+):
+    """The course page's "Group sessions: n attended, ..." line comes with the hours: every
+    status counted, 0 for a status never recorded, sessions cancelled since left out."""
+    enrolled(ballerup_course, group, by=clinician, starts_on=LAST_MONDAY - timedelta(weeks=8))
+    sessions = []
+    for weeks_back, status in enumerate(statuses):
+        session = new_session(group, starts_at=at(LAST_MONDAY - timedelta(weeks=weeks_back)))
+        services.record_attendance(session, ballerup_course, by=clinician, status=status)
+        sessions.append(session)
+    for session in sessions[:cancelled]:
+        services.cancel_session(session, by=clinician)
+
+    counts = course_hours(ballerup_course).attendance
+
+    assert counts == {status: expected.get(status, 0) for status in AttendanceStatus.values}
+
+
+@pytest.mark.parametrize(
     "minutes,status,used,received",
     [
         pytest.param(60, AttendanceStatus.ATTENDED, "1", "1", id="attended-hour-costs-1"),

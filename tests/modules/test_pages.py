@@ -741,18 +741,18 @@ def test_the_command_generates_sessions_for_running_groups(clinician, group, now
 #   3. the user's confirmed TOTP devices (TwoFactorMiddleware)
 #   4. the course with patient, municipality and referral joined
 #   5. inserting the access-log row
-#   6-7. the course's meetings and their actions (coordination's part of the page)
-#   8. the treatment plan
-#   9-10. the norm hours: group attendance, individual appointments
-#   11. the attendance summary
-#   12. the case formulation (clinic only)
-#   13. the outcome measurements (evaluation's part of the page)
-#   14. the group enrolments
-#   15. the open groups offered by the enrolment form (a cursor: the form's choices)
-#   16. the individual appointments
-#   17-19. saving the session (SESSION_SAVE_EVERY_REQUEST): savepoint, update, release
+#   6. the course's meetings (coordination's part of the page)
+#   7. the treatment plan
+#   8-9. the norm hours and the attendance summary: group attendance (every status),
+#      individual appointments
+#   10. the case formulation (clinic only)
+#   11. the outcome measurements (evaluation's part of the page)
+#   12. the group enrolments
+#   13. the open groups offered by the enrolment form (a cursor: the form's choices)
+#   14. the individual appointments
+#   15-17. saving the session (SESSION_SAVE_EVERY_REQUEST): savepoint, update, release
 # (No plan was written here, so the plan's modules add no query.)
-COURSE_QUERIES = 19
+COURSE_QUERIES = 17
 
 
 @pytest.mark.parametrize("sessions", [pytest.param(1, id="1-session"), pytest.param(20, id="20")])
