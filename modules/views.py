@@ -1,7 +1,7 @@
 from datetime import date, timedelta
 
 from django.contrib import messages
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -112,7 +112,7 @@ def course_context(request: HttpRequest, course: Course) -> dict:
     """What the course page shows of the pathway and the treatment (a higher app adds more)."""
     meetings = list(coordination_queries.course_meetings(course))
     is_clinic = request.user.is_clinic_staff
-    plan = TreatmentPlan.objects.filter(course=course).prefetch_related("modules").first()
+    plan = _one_to_one(course, "plan")
     return {
         **_offered_groups(request, course, plan),
         "course": course,
@@ -125,8 +125,7 @@ def course_context(request: HttpRequest, course: Course) -> dict:
             "-starts_at"
         ),
         "is_clinic": is_clinic,
-        # The case formulation is clinical: never fetched for a coordinator.
-        "formulation": CaseFormulation.objects.filter(course=course).first() if is_clinic else None,
+        "formulation": _one_to_one(course, "case_formulation") if is_clinic else None,
         # Its group choices are the offered groups above, not every open group of the clinic:
         # posting it checks the group against all of them.
         "enrol_form": EnrolForm(groups=Group.objects.none()) if is_clinic else None,
@@ -136,10 +135,23 @@ def course_context(request: HttpRequest, course: Course) -> dict:
 
 
 def get_course(request: HttpRequest, pk: int) -> Course:
-    """The course within the user's reach (404 otherwise), its look access-logged."""
-    course = _course(request, pk)
+    """The course for its page: within the user's reach (404 otherwise), its look
+    access-logged, with the treatment plan (and, for the clinic, the case formulation)
+    joined in the same query."""
+    # The case formulation is clinical: never fetched for a coordinator.
+    joined = ("plan", "case_formulation") if request.user.is_clinic_staff else ("plan",)
+    courses = referral_queries.course_for_detail(request.user).select_related(*joined)
+    course = get_for_user_or_404(courses.prefetch_related("plan__modules"), request.user, pk=pk)
     log_patient_access(request, course.patient, what="course")
     return course
+
+
+def _one_to_one(course: Course, name: str):
+    """The course's plan or case formulation as joined by ``get_course``; None if none."""
+    try:
+        return getattr(course, name)
+    except ObjectDoesNotExist:
+        return None
 
 
 @require_POST

@@ -739,20 +739,19 @@ def test_the_command_generates_sessions_for_running_groups(clinician, group, now
 #   1. the session (SessionMiddleware)
 #   2. the user (AuthenticationMiddleware)
 #   3. the user's confirmed TOTP devices (TwoFactorMiddleware)
-#   4. the course with patient, municipality and referral joined
+#   4. the course with patient, municipality, referral, treatment plan and case formulation
+#      joined (the formulation for the clinic only)
 #   5. inserting the access-log row
 #   6. the course's meetings (coordination's part of the page)
-#   7. the treatment plan
-#   8-9. the norm hours and the attendance summary: group attendance (every status),
+#   7-8. the norm hours and the attendance summary: group attendance (every status),
 #      individual appointments
-#   10. the case formulation (clinic only)
-#   11. the outcome measurements (evaluation's part of the page)
-#   12. the group enrolments
-#   13. the open groups offered by the enrolment form (a cursor: the form's choices)
-#   14. the individual appointments
-#   15-17. saving the session (SESSION_SAVE_EVERY_REQUEST): savepoint, update, release
+#   9. the outcome measurements (evaluation's part of the page)
+#   10. the group enrolments
+#   11. the open groups offered by the enrolment form (a cursor: the form's choices)
+#   12. the individual appointments
+#   13-15. saving the session (SESSION_SAVE_EVERY_REQUEST): savepoint, update, release
 # (No plan was written here, so the plan's modules add no query.)
-COURSE_QUERIES = 17
+COURSE_QUERIES = 15
 
 
 @pytest.mark.parametrize("sessions", [pytest.param(1, id="1-session"), pytest.param(20, id="20")])
