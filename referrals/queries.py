@@ -21,6 +21,22 @@ def referral_worklist(user: User) -> QuerySet[Referral]:
     )
 
 
+# What a worklist row shows (referrals/referral_list.html): only these columns are loaded,
+# which also keeps the patients' contact details and the referral texts out of the list.
+REFERRAL_ROW = (
+    "first_contact",
+    "status",
+    "patient__name",
+    "patient__cpr",
+    "patient__municipality__name",
+)
+
+
+def referral_rows(user: User) -> QuerySet[Referral]:
+    """The worklist's referrals as its rows show them."""
+    return referral_worklist(user).only(*REFERRAL_ROW)
+
+
 def referral_for_detail(user: User) -> QuerySet[Referral]:
     return (
         Referral.objects.for_user(user)

@@ -26,7 +26,7 @@ PAGE_SIZE = 25
 def referral_list(request: HttpRequest) -> HttpResponse:
     """The worklist: open referrals oldest first, with the intake deadline and screening."""
     filters = ReferralFilter(
-        request.GET, queryset=queries.referral_worklist(request.user), user=request.user
+        request.GET, queryset=queries.referral_rows(request.user), user=request.user
     )
     page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)

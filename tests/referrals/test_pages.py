@@ -1264,19 +1264,18 @@ def test_coordinator_sees_own_municipality_course(
 #   1. the session
 #   2. the user
 #   3. the user's confirmed TOTP devices
-#   4. the course with patient, municipality and referral joined
+#   4. the course with patient, municipality, referral, treatment plan and case formulation
+#      joined (the formulation for the clinic only)
 #   5. inserting the access-log row
 #   6. the course's meetings (coordination's part of the page)
-#   7. the treatment plan
-#   8-9. the norm hours: group attendance, individual appointments
-#   10. the attendance summary
-#   11. the case formulation (clinic only)
-#   12. the group enrolments
-#   13. the individual appointments
-#   14. the outcome measurements for the charts (clinic only)
-#   15-17. saving the session: savepoint, update, release
+#   7-8. the norm hours and the attendance summary: group attendance, individual
+#      appointments
+#   9. the group enrolments
+#   10. the individual appointments
+#   11. the outcome measurements for the charts (clinic only)
+#   12-14. saving the session: savepoint, update, release
 # (A course awaiting its intake meeting shows no enrolment form, so no group choices.)
-COURSE_QUERIES = 17
+COURSE_QUERIES = 14
 
 
 def test_course_detail_runs_a_fixed_number_of_queries(
