@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from apu.choices import ChoiceLabels
+
 
 class Municipality(models.Model):
     """A Danish municipality; only participating ones may refer patients to the clinic."""
@@ -44,7 +46,7 @@ class AppUserManager(UserManager):
         return super().create_superuser(username, email, password, **extra_fields)
 
 
-class User(AbstractUser):
+class User(ChoiceLabels, AbstractUser):
     """A person who logs in: clinic staff, a municipal coordinator, a researcher or an admin."""
 
     class Role(models.TextChoices):

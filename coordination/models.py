@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from apu.choices import ChoiceLabels
 from apu.models import Municipality, User
 from referrals.models import Course, within_reach
 
@@ -46,7 +47,7 @@ class MeetingQuerySet(models.QuerySet):
         return self.filter(status__in=Meeting.OPEN_STATUSES)
 
 
-class Meeting(models.Model):
+class Meeting(ChoiceLabels, models.Model):
     """One coordination meeting between the clinic, the municipality and the patient."""
 
     class Kind(models.TextChoices):
@@ -199,7 +200,7 @@ class Meeting(models.Model):
         return self.is_open and self.scheduled_at is not None and self.scheduled_at < timezone.now()
 
 
-class Action(models.Model):
+class Action(ChoiceLabels, models.Model):
     """An action agreed at a meeting, with one responsible party."""
 
     class Responsible(models.TextChoices):
@@ -248,7 +249,7 @@ class Action(models.Model):
         return self.what
 
 
-class Discharge(models.Model):
+class Discharge(ChoiceLabels, models.Model):
     """How and why a course ended; after the discharge meeting, or why it was not held."""
 
     class Kind(models.TextChoices):

@@ -13,6 +13,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from apu.choices import ChoiceLabels
 from apu.models import User
 from evaluation.instruments import BAND_LABELS, INSTRUMENTS
 from referrals.models import Course, within_reach
@@ -20,7 +21,7 @@ from referrals.models import Course, within_reach
 INSTRUMENT_CHOICES = [(code, code) for code in INSTRUMENTS]
 
 
-class ItemLabel(models.Model):
+class ItemLabel(ChoiceLabels, models.Model):
     """A short label for one item of an instrument; the official wording may be loaded by an
     admin as data (it is not part of the code)."""
 
@@ -55,7 +56,7 @@ class MeasurementQuerySet(models.QuerySet):
         return within_reach(self, user, "course__patient__")
 
 
-class Measurement(models.Model):
+class Measurement(ChoiceLabels, models.Model):
     """One completed questionnaire at one point of a course, with its score as computed."""
 
     class Point(models.TextChoices):
@@ -153,7 +154,7 @@ class ConsentQuerySet(models.QuerySet):
         )
 
 
-class ResearchConsent(models.Model):
+class ResearchConsent(ChoiceLabels, models.Model):
     """A patient's consent to research use of their pseudonymised data."""
 
     class Scope(models.TextChoices):

@@ -10,11 +10,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from apu.choices import ChoiceLabels
 from apu.models import User
 from referrals.models import Course, within_reach
 
 
-class Module(models.Model):
+class Module(ChoiceLabels, models.Model):
     """One item on the treatment menu."""
 
     class Category(models.TextChoices):
@@ -71,7 +72,7 @@ class Module(models.Model):
         return self.name
 
 
-class Group(models.Model):
+class Group(ChoiceLabels, models.Model):
     """A running instance of a group module (hold), meeting weekly."""
 
     class Weekday(models.IntegerChoices):
@@ -133,7 +134,7 @@ class Group(models.Model):
         return timedelta(minutes=self.duration_minutes)
 
 
-class Session(models.Model):
+class Session(ChoiceLabels, models.Model):
     """One meeting of a group; may be cancelled or moved."""
 
     class Status(models.TextChoices):
@@ -239,7 +240,7 @@ class Enrolment(models.Model):
         return f"{self.group}: {self.starts_on:%d.%m.%Y}"
 
 
-class WaitingListEntry(models.Model):
+class WaitingListEntry(ChoiceLabels, models.Model):
     """A course waiting for a seat in a full group, first come first served."""
 
     class Status(models.TextChoices):
@@ -290,7 +291,7 @@ CHARGED = (AttendanceStatus.ATTENDED, AttendanceStatus.NO_SHOW)
 ATTENDANCE_VALUES = ["attended", "absent_notice", "no_show", "cancelled_by_clinic"]
 
 
-class Attendance(models.Model):
+class Attendance(ChoiceLabels, models.Model):
     """Whether a course's patient came to a group session."""
 
     session = models.ForeignKey(
@@ -344,7 +345,7 @@ class AppointmentQuerySet(models.QuerySet):
         return within_reach(self, user, "course__patient__")
 
 
-class Appointment(models.Model):
+class Appointment(ChoiceLabels, models.Model):
     """An individual session: one clinician, one patient."""
 
     class Kind(models.TextChoices):
@@ -442,7 +443,7 @@ class CaseFormulation(models.Model):
         return str(self.course)
 
 
-class TreatmentPlan(models.Model):
+class TreatmentPlan(ChoiceLabels, models.Model):
     """The modules and goals chosen with the patient; intensity can go up and down."""
 
     class Intensity(models.TextChoices):

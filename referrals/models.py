@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from apu.choices import ChoiceLabels
 from apu.models import Municipality, User
 
 
@@ -42,7 +43,7 @@ class PatientQuerySet(models.QuerySet):
         return within_reach(self, user, "")
 
 
-class Patient(models.Model):
+class Patient(ChoiceLabels, models.Model):
     """A person referred to the clinic, identified by CPR number."""
 
     class Sex(models.TextChoices):
@@ -130,7 +131,7 @@ class DiagnosisCode(models.Model):
         return self.title_en if (get_language() or "da").startswith("en") else self.title_da
 
 
-class CodeRule(models.Model):
+class CodeRule(ChoiceLabels, models.Model):
     """One entry of the screening code lists: a code and everything under it gets a category.
 
     The most specific rule (longest code) decides for a diagnosis; codes no rule covers
@@ -183,7 +184,7 @@ class ReferralQuerySet(models.QuerySet):
         return self.filter(status__in=Referral.OPEN_STATUSES)
 
 
-class Referral(models.Model):
+class Referral(ChoiceLabels, models.Model):
     """A request to treat a patient, from the first contact to the clinic's decision."""
 
     class Status(models.TextChoices):
@@ -283,7 +284,7 @@ class Referral(models.Model):
         return intake_meeting_due(self.first_contact)
 
 
-class ReferralDiagnosis(models.Model):
+class ReferralDiagnosis(ChoiceLabels, models.Model):
     """A diagnosis on the referral, with its role: mental disorder or substance use."""
 
     class Role(models.TextChoices):
@@ -324,7 +325,7 @@ class Severity(models.TextChoices):
     HIGHER = "higher", _("Higher")
 
 
-class Screening(models.Model):
+class Screening(ChoiceLabels, models.Model):
     """One run of the inclusion and exclusion criteria, kept as it was decided.
 
     A referral may be screened again (new information); the newest screening counts.
@@ -382,7 +383,7 @@ class Screening(models.Model):
         return None
 
 
-class ScreeningCriterion(models.Model):
+class ScreeningCriterion(ChoiceLabels, models.Model):
     """One criterion of a stored screening: its outcome and why."""
 
     class Outcome(models.TextChoices):
@@ -426,7 +427,7 @@ class ScreeningCriterion(models.Model):
         return criterion_label(self.key)
 
 
-class Decision(models.Model):
+class Decision(ChoiceLabels, models.Model):
     """The clinic's decision on a referral; one per referral, never changed."""
 
     class Kind(models.TextChoices):
@@ -481,7 +482,7 @@ class CourseQuerySet(models.QuerySet):
         return self.exclude(status=Course.Status.DISCHARGED)
 
 
-class Course(models.Model):
+class Course(ChoiceLabels, models.Model):
     """A behandlingsforløb: one patient's treatment, opened by accepting a referral."""
 
     class Status(models.TextChoices):

@@ -1,7 +1,7 @@
-"""The tags on every worklist row: the deadline (countdown, colour, date, ISO week) and
-the screening outcome badge."""
+"""The tags on every worklist row: the deadline (countdown, colour, date, ISO week),
+the screening outcome badge, and the time of a meeting."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from django.template import Context, Template
@@ -53,3 +53,35 @@ def test_the_screening_outcome_badge(outcome, expected):
     template = Template("{% load referrals_tags %}{% outcome_badge outcome %}")
     with translation.override("da"):
         assert template.render(Context({"outcome": outcome})) == expected
+
+
+@pytest.mark.parametrize(
+    ("moment", "text"),
+    [
+        pytest.param(
+            datetime(2026, 1, 5, 8, 30, tzinfo=UTC), "05.01.2026 09:30", id="winter-utc+1"
+        ),
+        pytest.param(
+            datetime(2026, 7, 1, 22, 15, tzinfo=UTC), "02.07.2026 00:15", id="summer-next-day"
+        ),
+        pytest.param(
+            datetime(2026, 3, 29, 0, 59, tzinfo=UTC), "29.03.2026 01:59", id="before-dst-starts"
+        ),
+        pytest.param(datetime(2026, 3, 29, 1, 0, tzinfo=UTC), "29.03.2026 03:00", id="dst-starts"),
+        pytest.param(
+            datetime(2026, 10, 25, 0, 30, tzinfo=UTC), "25.10.2026 02:30", id="before-dst-ends"
+        ),
+        pytest.param(
+            datetime(2026, 10, 25, 1, 30, tzinfo=UTC), "25.10.2026 02:30", id="after-dst-ends"
+        ),
+        pytest.param(None, "", id="none"),
+    ],
+)
+def test_a_time_on_a_row_is_shown_as_the_date_filter_shows_it(moment, text):
+    """``day_time`` shows what ``|date:"d.m.Y H:i"`` shows, in Copenhagen time."""
+    by_tag = Template("{% load referrals_tags %}{{ moment|day_time }}")
+    by_filter = Template('{{ moment|date:"d.m.Y H:i" }}')
+    context = Context({"moment": moment})
+
+    assert by_tag.render(context) == text
+    assert by_filter.render(context) == text
