@@ -1,6 +1,7 @@
 """The tags on every worklist row: the deadline (countdown, colour, date, ISO week),
-the screening outcome badge, and the time of a meeting."""
+the screening outcome badge, the time of a meeting, and a whole referral row."""
 
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -85,3 +86,74 @@ def test_a_time_on_a_row_is_shown_as_the_date_filter_shows_it(moment, text):
 
     assert by_tag.render(context) == text
     assert by_filter.render(context) == text
+
+
+def referral_cells(referral, role):
+    from apu.models import User
+
+    template = Template("{% load referrals_tags %}{% referral_row referral user %}")
+    with translation.override("en"):
+        html = template.render(Context({"referral": referral, "user": User(role=role)}))
+    assert html.startswith("<tr>") and html.endswith("</tr>")
+    return re.findall(r"<td[^>]*>(.*?)</td>", html)
+
+
+def a_referral(*, status="received", outcome="eligible", name="Anna Jensen"):
+    from apu.models import Municipality
+    from referrals.models import Patient, Referral
+
+    patient = Patient(name=name, cpr="0101901234", municipality=Municipality(name="Ballerup"))
+    referral = Referral(pk=7, patient=patient, first_contact=date(2026, 3, 2), status=status)
+    referral.latest_outcome = outcome
+    return referral
+
+
+@pytest.mark.parametrize(
+    ("role", "columns", "outcome_shown"),
+    [
+        pytest.param("clinician", 8, True, id="clinician-sees-the-screening"),
+        pytest.param("admin", 8, True, id="admin-sees-the-screening"),
+        pytest.param("coordinator", 7, False, id="coordinator-does-not"),
+    ],
+)
+def test_a_referral_row_has_its_cells_and_the_screening_only_for_the_clinic(
+    role, columns, outcome_shown
+):
+    cells = referral_cells(a_referral(), role)
+
+    assert len(cells) == columns
+    assert cells[:4] == [
+        '<a href="/referrals/7/">Anna Jensen</a>',
+        "010190-xxxx",
+        "Ballerup",
+        "02.03.2026",
+    ]
+    assert int(cells[4]) >= 0  # days since the first contact
+    from referrals.deadlines import intake_meeting_due
+
+    due = intake_meeting_due(date(2026, 3, 2))
+    assert f'<time datetime="{due.isoformat()}">{due:%d.%m.%Y}</time>' in cells[5]
+    assert ('<span class="badge badge-ok">Eligible</span>' in cells) is outcome_shown
+    assert cells[-1] == "Received, awaiting screening"
+
+
+@pytest.mark.parametrize(
+    ("status", "deadline_shown"),
+    [
+        pytest.param("received", True, id="received"),
+        pytest.param("screened", True, id="screened"),
+        pytest.param("accepted", False, id="accepted"),
+        pytest.param("rejected", False, id="rejected"),
+        pytest.param("withdrawn", False, id="withdrawn"),
+    ],
+)
+def test_only_an_open_referral_shows_its_intake_deadline(status, deadline_shown):
+    deadline_cell = referral_cells(a_referral(status=status), "clinician")[5]
+
+    assert (deadline_cell != "–") is deadline_shown
+
+
+def test_a_referral_rows_patient_name_is_escaped():
+    link = referral_cells(a_referral(name="<i>Bo</i>"), "clinician")[0]
+
+    assert link == '<a href="/referrals/7/">&lt;i&gt;Bo&lt;/i&gt;</a>'
