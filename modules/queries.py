@@ -57,16 +57,21 @@ class Hours:
         return "warn" if self.projected >= self.budget * WARN_SHARE else "ok"
 
 
-def hours_by_course(course_ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]:
+def hours_by_course(
+    course_ids: list[int], *, seats: list | None = None
+) -> dict[int, tuple[Decimal, Decimal]]:
     """(norm hours used, treatment hours received) for each course, in two queries.
 
     The records counted: group sessions that took place and the patient attended or did
     not show for, and individual appointments likewise; the rule itself is in
-    ``modules.hours``.
+    ``modules.hours``. ``seats``: the courses' seats at group sessions as ``_seats`` reads
+    them, when the caller has them already (any status: only the charged ones count).
     """
     used: dict[int, Decimal] = defaultdict(Decimal)
     received: dict[int, Decimal] = defaultdict(Decimal)
-    _charge_seats(_seats(course_ids, status__in=CHARGED), used, received)
+    if seats is None:
+        seats = _seats(course_ids, status__in=CHARGED)
+    _charge_seats(seats, used, received)
     _charge_appointments(course_ids, used, received)
     return {course_id: (used[course_id], received[course_id]) for course_id in course_ids}
 
@@ -111,14 +116,10 @@ def course_hours(course: Course, *, today: date | None = None) -> Hours:
     at the current pace, and the patient's attendance at group sessions (two queries)."""
     today = today or timezone.localdate()
     seats = list(_seats([course.pk]))
-    used: dict[int, Decimal] = defaultdict(Decimal)
-    received: dict[int, Decimal] = defaultdict(Decimal)
-    _charge_seats(seats, used, received)
+    used, received = hours_by_course([course.pk], seats=seats)[course.pk]
     attendance = dict.fromkeys(AttendanceStatus.values, 0)
     for _course_id, status, *_session in seats:
         attendance[status] += 1
-    _charge_appointments([course.pk], used, received)
-    used, received = used[course.pk], received[course.pk]
     elapsed = (min(today, course.planned_end) - course.start).days
     total = (course.planned_end - course.start).days
     projected = None
