@@ -165,8 +165,8 @@ class Meeting(ChoiceLabels, models.Model):
                 name="meeting_open_by_due",
                 condition=Q(status__in=["planned", "rescheduled"]),
             ),
-            # "Has this course a meeting scheduled?" (the clinic worklist's unscheduled
-            # courses): only open, scheduled meetings, a small part of all meetings.
+            # "Has this course a meeting scheduled?" (the database's triggers keeping
+            # Course.meeting_scheduled): only open, scheduled meetings, a small part of all.
             models.Index(
                 fields=["course"],
                 name="meeting_scheduled_by_course",

@@ -8,14 +8,14 @@ from datetime import date, datetime, timedelta
 
 from django import forms
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 
 from apu.models import Municipality, User
 from evaluation import kpis
-from evaluation.models import DashboardSnapshot, ImprovementNote
+from evaluation.models import DashboardSnapshot, ImprovementNote, SnapshotDecoder
 from evaluation.runcharts import RunPoint, run_chart
 
 DEFAULT_MONTHS = 18
@@ -165,36 +165,54 @@ def _fresh(snapshot: DashboardSnapshot | None) -> bool:
     return snapshot is not None and timezone.now() - snapshot.computed_at <= max_age
 
 
-def figures(user: User, filters: kpis.Filters) -> tuple[dict, datetime]:
-    """The KPI figures and when they were computed: the snapshot while fresh, else new ones."""
+def _snapshots(key: str, *, groups: bool) -> models.QuerySet[DashboardSnapshot]:
+    """The snapshot of ``key`` with its figures as ``figures``: without the per-group table
+    unless asked for. That table is only exported, never shown, and at regional scale it is
+    most of the JSON: PostgreSQL drops it (``data - 'groups'``) rather than Python decoding it
+    on every view."""
+    figures = (
+        models.F("data")
+        if groups
+        else models.Func(
+            models.F("data"),
+            models.Value("groups"),
+            template="(%(expressions)s::text)",
+            arg_joiner=" - ",
+            output_field=models.JSONField(decoder=SnapshotDecoder),
+        )
+    )
+    return DashboardSnapshot.objects.filter(key=key).defer("data").annotate(figures=figures)
+
+
+def figures(user: User, filters: kpis.Filters, *, groups: bool = False) -> tuple[dict, datetime]:
+    """The KPI figures and when they were computed: the snapshot while fresh, else new ones.
+    The per-group table (``groups``) only when asked for."""
     # A snapshot holds one municipality's or everyone's figures; the clinic sees everyone and
     # a coordinator only their own municipality (the filter form sets it), so the figures of
     # a key are the same for every user who may ask for it.
     if not (user.is_clinic_staff or filters.municipality_id == user.municipality_id):
         return compute_figures(user, filters), timezone.now()
     key = snapshot_key(filters)
-    snapshot = DashboardSnapshot.objects.filter(key=key).first()
+    snapshot = _snapshots(key, groups=groups).first()
     if snapshot is None:
         return store_figures(user, filters)
     if _fresh(snapshot):
-        return snapshot.data, snapshot.computed_at
+        return snapshot.figures, snapshot.computed_at
     with transaction.atomic():
         # One request recomputes a stale snapshot while it holds the row; the others skip
         # the locked row and show the figures they already read.
-        locked = DashboardSnapshot.objects.select_for_update(skip_locked=True).filter(
-            pk=snapshot.pk
-        )
-        locked = locked.first()
+        locked = _snapshots(key, groups=groups).select_for_update(skip_locked=True).first()
         if locked is None:
-            return snapshot.data, snapshot.computed_at
+            return snapshot.figures, snapshot.computed_at
         if _fresh(locked):  # refreshed by another request meanwhile
-            return locked.data, locked.computed_at
+            return locked.figures, locked.computed_at
         return store_figures(user, filters)
 
 
-def build(user: User, filters: kpis.Filters) -> dict:
-    """The dashboard: the KPI figures as run charts, the tables, and the notes on the charts."""
-    data, computed_at = figures(user, filters)
+def build(user: User, filters: kpis.Filters, *, groups: bool = False) -> dict:
+    """The dashboard: the KPI figures as run charts, the tables, and the notes on the charts;
+    the per-group table (only exported) when ``groups``."""
+    data, computed_at = figures(user, filters, groups=groups)
     notes = list(ImprovementNote.objects.filter(date__gte=filters.start).order_by("date"))
     charts = []
     for key, title, unit in KPI_TITLES:
@@ -207,7 +225,7 @@ def build(user: User, filters: kpis.Filters) -> dict:
         "charts": charts,
         "computed_at": computed_at,
         "reasons": data["reasons"],
-        "groups": data["groups"],
+        "groups": data["groups"] if groups else None,
         "modules": data["modules"],
         "quadrants": quadrants,
         # A template cannot look a tuple key up: each quadrant's cell by "mental_substance",

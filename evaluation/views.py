@@ -117,7 +117,7 @@ def dashboard_table_export(request: HttpRequest, table: str, fmt: str) -> HttpRe
     if table not in dashboard_data.TABLES or fmt not in ("csv", "xlsx"):
         raise Http404
     form = DashboardFilterForm(request.GET or None, user=request.user)
-    data = dashboard_data.build(request.user, form.filters(request.user))
+    data = dashboard_data.build(request.user, form.filters(request.user), groups=table == "groups")
     header, rows = dashboard_data.table_rows(table, data)
     filename = f"apu-{table}-{timezone.localdate():%Y%m%d}.{fmt}"
     if fmt == "csv":

@@ -508,9 +508,16 @@ class Course(ChoiceLabels, models.Model):
         _("norm-hour budget"), max_digits=5, decimal_places=2, default=NORM_HOUR_BUDGET
     )
     intake_meeting_due = models.DateField(_("intake meeting due"))
+    # Whether an open meeting of the course has a time. The database keeps it, whatever
+    # writes the meetings or the course (triggers in coordination/migrations/0004), so the
+    # meeting worklist counts its unscheduled courses from one partial index; derived, so
+    # not in the history.
+    meeting_scheduled = models.BooleanField(
+        _("meeting scheduled"), default=False, db_default=False, editable=False
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["meeting_scheduled"])
 
     objects = CourseQuerySet.as_manager()
 
@@ -538,11 +545,12 @@ class Course(ChoiceLabels, models.Model):
         ]
         indexes = [
             # The meeting worklist's open courses with no meeting scheduled, soonest intake
-            # deadline first: a page is read in index order, past no discharged course.
+            # deadline first: a page is read in index order and its count from the index
+            # alone, past no discharged or scheduled course.
             models.Index(
                 fields=["intake_meeting_due", "id"],
-                name="course_open_by_intake_due",
-                condition=~Q(status="discharged"),
+                name="course_unscheduled_by_due",
+                condition=~Q(status="discharged") & Q(meeting_scheduled=False),
             ),
         ]
 

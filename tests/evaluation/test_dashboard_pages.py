@@ -130,7 +130,8 @@ def test_the_dashboard_runs_the_same_queries_for_small_and_five_times_bigger_dat
     # Every course (a Ballerup and a Gladsaxe one per copy) is in the figures.
     assert series(response, "courses_started") == [(JAN, 2.0 * copies)]
     assert series(again, "courses_started") == [(JAN, 2.0 * copies)]
-    assert response.context["groups"][0]["sessions"] == 2
+    assert response.context["modules"][0]["sessions"] == 2
+    assert again.context["modules"][0]["sessions"] == 2
     assert again.context["outcomes"][0]["n"] == 2 * copies
 
 
@@ -180,6 +181,31 @@ def test_a_fresh_snapshot_is_shown_and_a_stale_one_is_recomputed(
     # After them, the new course is counted.
     assert series(recomputed, "courses_started") == [(JAN, 4.0), (FEB, 2.0)]
     assert recomputed.context["computed_at"] == computed + timedelta(minutes=16)
+
+
+def test_a_view_reads_its_snapshot_without_the_per_group_table_and_the_export_with_it(
+    client_for, clinician, small_clinic
+):
+    from evaluation.dashboard import _snapshots, snapshot_key
+    from evaluation.models import DashboardSnapshot
+
+    client = client_for(clinician)
+    first = client.get(DASHBOARD, PERIOD)
+    second = client.get(DASHBOARD, PERIOD)
+    export = client.get(export_url("groups", "csv"), PERIOD)
+
+    [snapshot] = DashboardSnapshot.objects.all()
+    stored = snapshot.data
+    assert len(stored["groups"]) == 2  # the Monday and the Friday group
+    # The page has every figure but the per-group table, decoded as stored (dates, decimals).
+    [page_figures] = _snapshots(snapshot.key, groups=False)
+    assert page_figures.figures == {key: value for key, value in stored.items() if key != "groups"}
+    assert isinstance(page_figures.figures["series"]["courses_started"][0][0], date)
+    assert second.context["groups"] is None
+    assert series(second, "courses_started") == series(first, "courses_started")
+    # The export reads the same snapshot with its groups: one row per group.
+    assert snapshot.key == snapshot_key(second.context["filters"])
+    assert [row[1] for row in csv_rows(export)[1:]] == [g["group"] for g in stored["groups"]]
 
 
 def test_refresh_dashboard_keeps_the_default_views_of_clinic_and_municipalities(
@@ -257,16 +283,14 @@ def test_the_dashboard_shows_each_user_their_reach(
 def test_a_coordinator_sees_only_their_municipalitys_groups_and_outcomes(
     client_for, coordinator_ballerup, small_clinic
 ):
-    response = client_for(coordinator_ballerup).get(DASHBOARD, PERIOD)
+    client = client_for(coordinator_ballerup)
+    response = client.get(DASHBOARD, PERIOD)
+    groups = client.get(export_url("groups", "csv"), PERIOD)
 
     # Ballerup's Anna and Bo in the Monday group: 6 seats booked, 4 attended; Gladsaxe's Dorte
     # is not counted. PHQ-9 pairs: Anna, Bo and Carl, not Dorte.
-    [monday, _friday] = response.context["groups"]
-    assert (monday["group"], monday["attendance_rate"], monday["fill_rate"]) == (
-        "Adfærdsaktivering mandag",
-        66.7,
-        25.0,
-    )
+    [_header, monday, _friday] = csv_rows(groups)
+    assert monday[1:] == ["Adfærdsaktivering mandag", "3", "66.7", "25.0"]  # 3 sessions
     assert response.context["outcomes"][0]["n"] == 3
     assert "Dorte" not in response.content.decode()
 
