@@ -11,9 +11,9 @@ from referrals.models import Course, within_reach
 
 SOON_DAYS = 7
 
-# What a worklist row shows (the meeting_row tag, and the unscheduled courses' rows of
-# coordination/clinic_worklist.html): loading only these columns halved the cost of a page
-# of 75 rows, and keeps the patients' contact details out of it.
+# What a worklist row shows (the meeting_rows and unscheduled_course_rows tags): loading only
+# these columns halved the cost of a page of 75 rows, and keeps the patients' contact
+# details out of it.
 PATIENT_ROW = ("name", "cpr", "municipality__name")
 MEETING_ROW = (
     "kind",

@@ -1,9 +1,11 @@
-"""A meeting worklist row, as the meeting_row tag builds it: each cell, in both languages."""
+"""The worklists' rows as the meeting_rows and unscheduled_course_rows tags build them: each
+cell, in both languages, escaped."""
 
 import re
 from datetime import UTC, date, datetime
 
 import pytest
+import time_machine
 from django.template import Context, Template
 from django.utils import translation
 
@@ -27,12 +29,18 @@ def a_meeting(*, scheduled_at=None, name="Anna Jensen", status=Meeting.Status.PL
     )
 
 
-def cells(meeting, language="da"):
-    template = Template("{% load coordination_tags %}{% meeting_row meeting %}")
-    with translation.override(language):
-        html = template.render(Context({"meeting": meeting}))
+def rows(tag, objects, language="da") -> list[list[str]]:
+    """The cells of each row ``tag`` renders for ``objects``."""
+    template = Template("{% load coordination_tags %}{% " + tag + " objects %}")
+    with translation.override(language), time_machine.travel(TODAY, tick=False):
+        html = template.render(Context({"objects": objects}))
     assert html.startswith("<tr>") and html.endswith("</tr>")
-    return re.findall(r"<td[^>]*>(.*?)</td>", html)
+    return [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in html.split("</tr>")[:-1]]
+
+
+def cells(meeting, language="da"):
+    [row] = rows("meeting_rows", [meeting], language)
+    return row
 
 
 @pytest.mark.parametrize(
@@ -65,3 +73,62 @@ def test_the_patients_name_is_escaped():
     patient = cells(a_meeting(name="<b>Bo</b> & Co"))[0]
 
     assert patient.startswith("&lt;b&gt;Bo&lt;/b&gt; &amp; Co ")
+
+
+def test_each_meeting_gets_its_own_row_and_link():
+    first, second = a_meeting(), a_meeting(name="Bo Hansen")
+    second.pk = 42
+
+    shown = rows("meeting_rows", [first, second])
+
+    assert [row[0].split(" <small")[0] for row in shown] == ["Anna Jensen", "Bo Hansen"]
+    assert [row[2].split('"')[1] for row in shown] == ["/meetings/41/", "/meetings/42/"]
+
+
+def a_course(*, status=Course.Status.AWAITING_INTAKE, name="Anna Jensen", pk=7):
+    patient = Patient(name=name, cpr="0101901234", municipality=Municipality(name="Ballerup"))
+    return Course(pk=pk, patient=patient, status=status, intake_meeting_due=date(2026, 3, 1))
+
+
+@pytest.mark.parametrize(
+    ("language", "status", "shown_status", "overdue"),
+    [
+        pytest.param(
+            "da",
+            "awaiting_intake",
+            "Afventer indsatsmøde",
+            "3 dage over fristen",
+            id="danish-awaiting-intake",
+        ),
+        pytest.param(
+            "en",
+            "awaiting_intake",
+            "Awaiting intake meeting",
+            "3 days overdue",
+            id="english-awaiting-intake",
+        ),
+        pytest.param("da", "in_treatment", "I behandling", None, id="danish-in-treatment"),
+        pytest.param("en", "in_treatment", "In treatment", None, id="english-in-treatment"),
+    ],
+)
+def test_an_unscheduled_course_row_shows_patient_municipality_status_and_intake_deadline(
+    language, status, shown_status, overdue
+):
+    [[patient, municipality, course_status, due]] = rows(
+        "unscheduled_course_rows", [a_course(status=status)], language
+    )
+
+    assert patient == '<a href="/courses/7/">Anna Jensen</a> <small>010190-xxxx</small>'
+    assert municipality == "Ballerup"
+    assert course_status == shown_status
+    if overdue is None:
+        assert due == "–"  # the intake deadline only while the course awaits it
+    else:
+        assert f"<strong>{overdue}</strong>" in due
+        assert '<time datetime="2026-03-01">01.03.2026</time>' in due
+
+
+def test_an_unscheduled_course_rows_patient_is_escaped():
+    [[patient, *_rest]] = rows("unscheduled_course_rows", [a_course(name="<i>Eva</i> & Co")])
+
+    assert patient.startswith('<a href="/courses/7/">&lt;i&gt;Eva&lt;/i&gt; &amp; Co</a>')

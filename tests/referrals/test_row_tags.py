@@ -157,3 +157,22 @@ def test_a_referral_rows_patient_name_is_escaped():
     link = referral_cells(a_referral(name="<i>Bo</i>"), "clinician")[0]
 
     assert link == '<a href="/referrals/7/">&lt;i&gt;Bo&lt;/i&gt;</a>'
+
+
+@pytest.mark.parametrize(
+    ("name", "pk"),
+    [
+        ("coordination:meeting_detail", 1),
+        ("coordination:meeting_detail", 10),
+        ("coordination:meeting_detail", 987654320),
+        ("course_detail", 100),
+        ("course_detail", 7),
+        ("referrals:referral_detail", 2024),
+    ],
+)
+def test_a_rows_link_is_what_reverse_gives(name, pk):
+    from django.urls import reverse
+
+    from referrals.templatetags.referrals_tags import url_with_pk
+
+    assert url_with_pk(name)(pk) == reverse(name, args=[pk])
