@@ -21,7 +21,7 @@ def referral_worklist(user: User) -> QuerySet[Referral]:
     )
 
 
-# What a worklist row shows (the referral_row tag): only these columns are loaded,
+# What a worklist row shows (the referral_rows tag): only these columns are loaded,
 # which also keeps the patients' contact details and the referral texts out of the list.
 REFERRAL_ROW = (
     "first_contact",

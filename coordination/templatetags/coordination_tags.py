@@ -1,14 +1,12 @@
-from datetime import date
 from html import escape
 
 from django import template
-from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from coordination.models import Meeting
 from referrals.models import Course
-from referrals.templatetags.referrals_tags import day_time, deadline_html, url_with_pk
+from referrals.templatetags.referrals_tags import RowCells, choice_labels, day_time
 
 register = template.Library()
 
@@ -21,8 +19,8 @@ def meeting_rows(meetings):
     up to 50 meetings, and the template's loop, lookups and escaping per cell were most of
     the page's time.
     """
-    cells = _Cells("coordination:meeting_detail")
-    kinds, statuses = labels(Meeting.Kind), labels(Meeting.Status)
+    cells = RowCells("coordination:meeting_detail")
+    kinds, statuses = choice_labels(Meeting.Kind), choice_labels(Meeting.Status)
     not_scheduled = f'<span class="badge badge-warn">{escape(_("Not scheduled"))}</span>'
     rows = []
     for meeting in meetings:
@@ -39,34 +37,13 @@ def meeting_rows(meetings):
     return mark_safe("".join(rows))  # noqa: S308 - every text in the rows is escaped
 
 
-def labels(choices) -> dict[str, str]:
-    """Each choice's label in the reader's language, escaped: looked up once per list
-    rather than once per row (the tables' check constraints allow no other value)."""
-    return {value: escape(str(label)) for value, label in choices.choices}
-
-
-class _Cells:
-    """What every row of one list shares: its link's form and today's deadlines by date
-    (a list's rows often share a due date)."""
-
-    def __init__(self, url_name: str):
-        self.link = url_with_pk(url_name)
-        self.today = timezone.localdate()
-        self.deadlines: dict[date, str] = {}
-
-    def deadline(self, due: date) -> str:
-        if due not in self.deadlines:
-            self.deadlines[due] = deadline_html(due, self.today)
-        return self.deadlines[due]
-
-
 @register.simple_tag
 def unscheduled_course_rows(courses):
     """The rows of the clinic's open courses with no meeting scheduled: patient (linking to
     the course), municipality, course status, and the intake meeting's deadline while the
     course awaits it. Built in Python, as the meeting rows are."""
-    cells = _Cells("course_detail")
-    statuses = labels(Course.Status)
+    cells = RowCells("course_detail")
+    statuses = choice_labels(Course.Status)
     rows = []
     for course in courses:
         patient = course.patient

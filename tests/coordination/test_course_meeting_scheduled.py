@@ -136,29 +136,33 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(
+each_case = pytest.mark.parametrize(
     "change,expected,other_expected", [pytest.param(*case, id=case[0].__name__) for case in CASES]
 )
-def test_the_flag_follows_the_meetings(change, expected, other_expected, clinician, now):
+
+
+def two_courses_after(change, clinician) -> tuple[Course, Course]:
+    """A Ballerup and a Gladsaxe course, each with its three planned meetings, after
+    ``change``."""
     course = accepted_course(clinician)
     other = accepted_course(clinician, name="Gorm Gladsaxe", municipality_code=GLADSAXE)
-
     change(course, other, clinician)
+    return course, other
+
+
+@each_case
+def test_the_flag_follows_the_meetings(change, expected, other_expected, clinician, now):
+    course, other = two_courses_after(change, clinician)
 
     assert (flag(course), flag(other)) == (expected, other_expected)
     assert (from_meetings(course), from_meetings(other)) == (expected, other_expected)
 
 
-@pytest.mark.parametrize(
-    "change,expected,other_expected", [pytest.param(*case, id=case[0].__name__) for case in CASES]
-)
+@each_case
 def test_the_worklist_lists_the_open_courses_with_no_meeting_scheduled(
     change, expected, other_expected, clinician, now
 ):
-    course = accepted_course(clinician)
-    other = accepted_course(clinician, name="Gorm Gladsaxe", municipality_code=GLADSAXE)
-
-    change(course, other, clinician)
+    course, other = two_courses_after(change, clinician)
 
     unscheduled = clinic_worklist(clinician)["unscheduled_courses"]
     listed = {c.pk for c in unscheduled}

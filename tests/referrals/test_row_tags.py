@@ -91,9 +91,9 @@ def test_a_time_on_a_row_is_shown_as_the_date_filter_shows_it(moment, text):
 def referral_cells(referral, role):
     from apu.models import User
 
-    template = Template("{% load referrals_tags %}{% referral_row referral user %}")
+    template = Template("{% load referrals_tags %}{% referral_rows referrals user %}")
     with translation.override("en"):
-        html = template.render(Context({"referral": referral, "user": User(role=role)}))
+        html = template.render(Context({"referrals": [referral], "user": User(role=role)}))
     assert html.startswith("<tr>") and html.endswith("</tr>")
     return re.findall(r"<td[^>]*>(.*?)</td>", html)
 
